@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading and writing a TCP stream whatever TCP does to segment boundaries.
+ *
+ * TCP delivers bytes, not messages: one write() of the peer can arrive as several reads,
+ * and several writes as one read. A program that expects "one read() = one message"
+ * works on loopback and breaks over a tunnel. These loops are what every role uses instead.
+ */
+#ifndef V6LAB_IO_H
+#define V6LAB_IO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Write all n bytes (loops over short writes and EINTR). Returns n, or -1 with errno. */
+ssize_t writen(int fd, const void *buf, size_t n);
+/* Write a NUL-terminated string. */
+ssize_t write_str(int fd, const char *s);
+
+/* Read exactly n bytes unless EOF comes first. Waits at most timeout_ms in all
+ * (-1: no limit). Returns the bytes read (< n only at EOF), or -1 with errno
+ * (ETIMEDOUT when the time ran out). */
+ssize_t readn(int fd, void *buf, size_t n, int timeout_ms);
+
+/* A small read buffer, so that bytes read past one message are kept for the next. */
+struct rbuf {
+	int fd;
+	size_t len;
+	char data[4096];
+};
+void rbuf_init(struct rbuf *rb, int fd);
+
+/*
+ * Read until `delim` has been received, copying the message (delimiter included,
+ * NUL-terminated) to out. Returns its length, or:
+ *   0  EOF before the delimiter (what came is in out, NUL-terminated, *partial = its length)
+ *  -1  error, errno set: ETIMEDOUT (deadline passed), EMSGSIZE (no delimiter within
+ *      outsz - 1 bytes), or the read's errno.
+ * deadline_ms is an absolute now_ms() time, or -1 for no limit.
+ */
+ssize_t read_until(struct rbuf *rb, const char *delim, char *out, size_t outsz,
+		   int64_t deadline_ms, size_t *partial);
+
+#endif

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+#include "v6lab/verdict.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Append "; label: item item" to the reason when there are items. */
+static void add_reason(struct verdict *v, const char *label, const char *items)
+{
+	if (items[0] == '\0')
+		return;
+	size_t n = strlen(v->reason);
+	snprintf(v->reason + n, sizeof(v->reason) - n, "%s%s:%s", n ? "; " : "", label, items);
+}
+
+static void add_item(char *list, size_t sz, const char *item)
+{
+	size_t n = strlen(list);
+	snprintf(list + n, sz - n, " %s", item);
+}
+
+void verdict_check(const char *reply, const token_t issued[], int n, const char *concurrent,
+		   struct verdict *v)
+{
+	bool seen[V6_MAX_CLIENTS] = { false };
+	char missing[128] = "", duplicate[128] = "", unknown[128] = "", malformed[192] = "";
+
+	memset(v, 0, sizeof(*v));
+	v->expected = n;
+	v->concurrent = concurrent;
+
+	/* Walk the comma-separated items up to the line end. */
+	const char *p = reply;
+	size_t total = strcspn(reply, "\n");
+	const char *end = reply + total;
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *item_end = comma ? comma : end;
+		size_t len = (size_t)(item_end - p);
+		if (len > 0 && p[len - 1] == '\r')
+			len--; /* "\r\n" line end */
+		char label[48];
+		if (!token_valid(p, len)) {
+			snprintf(label, sizeof(label), "'%.*s%s'", len > 24 ? 24 : (int)len, p,
+				 len > 24 ? "..." : "");
+			for (char *c = label; *c; c++)
+				if (!isprint((unsigned char)*c))
+					*c = '?'; /* the line goes back to a terminal */
+			add_item(malformed, sizeof(malformed), label);
+		} else {
+			int i;
+			for (i = 0; i < n; i++)
+				if (memcmp(issued[i], p, V6_TOKEN_LEN) == 0)
+					break;
+			snprintf(label, sizeof(label), "client%d", p[6] - '0');
+			if (i == n)
+				add_item(unknown, sizeof(unknown), label);
+			else if (seen[i])
+				add_item(duplicate, sizeof(duplicate), label);
+			else {
+				seen[i] = true;
+				v->ok++;
+			}
+		}
+		p = item_end + (comma ? 1 : 0);
+	}
+	for (int i = 0; i < n; i++)
+		if (!seen[i]) {
+			char label[16];
+			snprintf(label, sizeof(label), "client%d", i + 1);
+			add_item(missing, sizeof(missing), label);
+		}
+	if (total == 0)
+		snprintf(v->reason, sizeof(v->reason), "empty reply");
+	add_reason(v, "missing", missing);
+	add_reason(v, "unknown", unknown);
+	add_reason(v, "duplicate", duplicate);
+	add_reason(v, "malformed", malformed);
+	v->pass = v->reason[0] == '\0';
+}
+
+void verdict_fail(struct verdict *v, int expected, const char *concurrent, const char *reason)
+{
+	memset(v, 0, sizeof(*v));
+	v->expected = expected;
+	v->concurrent = concurrent;
+	snprintf(v->reason, sizeof(v->reason), "%s", reason);
+}
+
+int verdict_line(const struct verdict *v, char *buf, size_t bufsz)
+{
+	return snprintf(buf, bufsz, "%s: %d/%d tokens, concurrent: %s%s%s\n",
+			v->pass ? "PASS" : "FAIL", v->ok, v->expected, v->concurrent,
+			v->pass ? "" : "; ", v->reason);
+}

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ipv4-server: the course side.
+ *
+ *   listen on 0.0.0.0:50000
+ *   loop: accept a student -> fork a session, so no student waits for another
+ *   session:  colour packet -> banner and six questions (answers validated)
+ *             -> N course IPv6 clients connect concurrently to the student's IPv6 server,
+ *                each sends one token
+ *             -> wait for the reply "t1,...,tN\n" -> verdict PASS/FAIL -> grade log
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "v6lab/course.h"
+#include "v6lab/grades.h"
+#include "v6lab/io.h"
+#include "v6lab/net.h"
+#include "v6lab/proto.h"
+#include "v6lab/util.h"
+#include "v6lab/verdict.h"
+#include "v6lab/wrap.h"
+
+#define MAX_ALLOW 16
+
+struct options {
+	const char *bind;
+	uint16_t port;
+	int clients;
+	int reply_timeout_ms, answer_timeout_ms, stagger_ms;
+	struct prefix6 allow[MAX_ALLOW];
+	size_t nallow;
+	const char *grades;
+	bool once;
+	int max_sessions;
+};
+
+/* One student's session. */
+struct session {
+	const struct options *o;
+	int fd;
+	struct rbuf in;
+	char peer[V6_ADDRSTR_LEN];
+	struct answers a;
+	struct verdict v;
+	int64_t start_ms;
+};
+
+static _Noreturn void usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: ipv4-server [--bind A] [--port P] [--clients N] [--reply-timeout S]\n"
+		"                   [--allow PREFIX]... [--grades FILE] [--once]\n"
+		"  --bind A            IPv4 address to listen on (default 0.0.0.0)\n"
+		"  --port P            port (default 50000; 0 = any free port, printed)\n"
+		"  --clients N         course IPv6 clients per student, 1..%d (default 5)\n"
+		"  --reply-timeout S   how long to wait for the tokens back (default 60)\n"
+		"  --answer-timeout S  how long to wait for each answer (default 120)\n"
+		"  --stagger-ms MS     gap between the clients' tokens (default 200)\n"
+		"  --allow PREFIX      IPv6 prefix the clients may connect to, repeatable\n"
+		"                      (default ::1/128, 2001::/32 (Teredo), 2001:db8::/32)\n"
+		"  --grades FILE       grade log, one JSON line per session (default grades.jsonl)\n"
+		"  --max-sessions N    students served at once (default 256)\n"
+		"  --once              serve one student, exit 0 on PASS, 1 on FAIL\n",
+		V6_MAX_CLIENTS);
+	exit(status);
+}
+
+static int parse_seconds(const char *opt, const char *s, int max)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*end || v < 1 || v > max)
+		die("%s '%s': give a number from 1 to %d", opt, s, max);
+	return (int)v;
+}
+
+static struct options parse_options(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "bind", required_argument, NULL, 'b' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "clients", required_argument, NULL, 'n' },
+		{ "reply-timeout", required_argument, NULL, 'r' },
+		{ "answer-timeout", required_argument, NULL, 'a' },
+		{ "stagger-ms", required_argument, NULL, 's' },
+		{ "allow", required_argument, NULL, 'A' },
+		{ "grades", required_argument, NULL, 'g' },
+		{ "max-sessions", required_argument, NULL, 'm' },
+		{ "once", no_argument, NULL, '1' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct options o = { .bind = "0.0.0.0", .port = 50000, .clients = 5,
+			     .reply_timeout_ms = 60000, .answer_timeout_ms = 120000,
+			     .stagger_ms = 200, .grades = "grades.jsonl", .max_sessions = 256 };
+	int c;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b': o.bind = optarg; break;
+		case 'p':
+			if (!parse_port(optarg, true, &o.port))
+				die("--port '%s': give a number from 0 to 65535", optarg);
+			break;
+		case 'n': o.clients = parse_seconds("--clients", optarg, V6_MAX_CLIENTS); break;
+		case 'r': o.reply_timeout_ms = 1000 * parse_seconds("--reply-timeout", optarg, 3600); break;
+		case 'a': o.answer_timeout_ms = 1000 * parse_seconds("--answer-timeout", optarg, 3600); break;
+		case 's': o.stagger_ms = parse_seconds("--stagger-ms", optarg, 10000); break;
+		case 'A':
+			if (o.nallow == MAX_ALLOW)
+				die("--allow: at most %d prefixes", MAX_ALLOW);
+			if (!parse_prefix6(optarg, &o.allow[o.nallow++]))
+				die("--allow '%s': give an IPv6 prefix such as 2001:db8::/32", optarg);
+			break;
+		case 'g': o.grades = optarg; break;
+		case 'm': o.max_sessions = parse_seconds("--max-sessions", optarg, 10000); break;
+		case '1': o.once = true; break;
+		case 'h': usage(0);
+		default: usage(V6_EXIT_ERROR);
+		}
+	}
+	if (optind < argc)
+		die("unexpected argument '%s' (see --help)", argv[optind]);
+	if (o.nallow == 0) {
+		static const char *const defaults[] = { "::1/128", "2001::/32", "2001:db8::/32" };
+		for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+			parse_prefix6(defaults[i], &o.allow[o.nallow++]);
+	}
+	return o;
+}
+
+/* Ask question q until it gets a valid answer. False: the session FAILs (s->v says why). */
+static bool ask(struct session *s, int q)
+{
+	char msg[512], answer[V6_ANSWER_MAX + 1], why[384];
+	size_t partial;
+
+	for (int attempt = 1; attempt <= V6_MAX_ATTEMPTS; attempt++) {
+		proto_question(q, s->o->clients, msg, sizeof(msg));
+		if (write_str(s->fd, msg) < 0) {
+			snprintf(why, sizeof(why), "student disconnected (%s)", strerror(errno));
+			break;
+		}
+		ssize_t n = read_until(&s->in, "\n", answer, sizeof(answer),
+				       now_ms() + s->o->answer_timeout_ms, &partial);
+		if (n <= 0) {
+			snprintf(why, sizeof(why), n == 0 ? "connection closed before answering "
+							    "question %d"
+				 : errno == ETIMEDOUT ? "no answer to question %d in time"
+				 : errno == EMSGSIZE  ? "answer to question %d longer than 255 bytes"
+						      : "reading the answer to question %d failed", q);
+			break;
+		}
+		switch (proto_check_answer(q, proto_chomp(answer), s->o->allow, s->o->nallow, &s->a,
+					   why, sizeof(why))) {
+		case ANSWER_OK:
+			return true;
+		case ANSWER_FAIL:
+			verdict_fail(&s->v, s->o->clients, "unknown", why);
+			return false;
+		case ANSWER_RETRY:
+			snprintf(msg, sizeof(msg), "error: %s\n", why);
+			write_str(s->fd, msg);
+			snprintf(why, sizeof(why), "no valid answer to question %d after %d tries", q,
+				 V6_MAX_ATTEMPTS);
+			continue;
+		}
+	}
+	verdict_fail(&s->v, s->o->clients, "unknown", why);
+	return false;
+}
+
+/* Run the course clients against the student's server, then check the reply. */
+static void test_student_server(struct session *s)
+{
+	struct course_client c[V6_MAX_CLIENTS];
+	token_t issued[V6_MAX_CLIENTS];
+	struct sockaddr_in6 target = { .sin6_family = AF_INET6, .sin6_addr = s->a.addr,
+				       .sin6_port = htons(s->a.port) };
+	char msg[512], reply[V6_REPLY_MAX + 1];
+	size_t partial = 0;
+
+	memset(c, 0, sizeof(c));
+	for (int i = 0; i < s->o->clients; i++) {
+		c[i].index = i + 1;
+		c[i].connect_timeout_ms = 10000;
+		c[i].eof_timeout_ms = 10000 + s->o->clients * s->o->stagger_ms;
+		if (!token_make(i + 1, c[i].token)) {
+			verdict_fail(&s->v, s->o->clients, "unknown", "course server: no randomness");
+			return;
+		}
+		memcpy(issued[i], c[i].token, sizeof(token_t));
+	}
+	const char *concurrent = course_run_clients(c, s->o->clients, (struct sockaddr *)&target,
+						    sizeof(target), s->o->stagger_ms);
+	for (int i = 0; i < s->o->clients; i++)
+		if (c[i].failed_step) {
+			snprintf(msg, sizeof(msg), "course client %d could not %s [%s]:%u (%s)", i + 1,
+				 c[i].failed_step, s->a.v6addr, s->a.port, strerror(c[i].error));
+			verdict_fail(&s->v, s->o->clients, concurrent, msg);
+			return;
+		}
+
+	ssize_t n = read_until(&s->in, "\n", reply, sizeof(reply),
+			       now_ms() + s->o->reply_timeout_ms, &partial);
+	if (n < 0) {
+		verdict_fail(&s->v, s->o->clients, concurrent,
+			     errno == ETIMEDOUT  ? "no reply with the tokens in time"
+			     : errno == EMSGSIZE ? "reply longer than 1024 bytes"
+						 : "reading the reply failed");
+		return;
+	}
+	if (n == 0 && partial == 0) {
+		verdict_fail(&s->v, s->o->clients, concurrent, "connection closed without a reply");
+		return;
+	}
+	verdict_check(reply, issued, s->o->clients, concurrent, &s->v);
+}
+
+static bool run_session(const struct options *o, int fd, const char *peer)
+{
+	struct session s = { .o = o, .fd = fd, .start_ms = now_ms() };
+	char msg[512];
+
+	snprintf(s.peer, sizeof(s.peer), "%s", peer);
+	rbuf_init(&s.in, fd);
+
+	/* The colour packet is a write of its own (2021 clients read it alone). */
+	write_str(fd, V6_COLOUR);
+	write_str(fd, V6_BANNER);
+	bool answered = true;
+	for (int q = 1; q <= V6_QUESTIONS && answered; q++)
+		answered = ask(&s, q);
+	if (answered) {
+		proto_start_message(&s.a, o->clients, msg, sizeof(msg));
+		write_str(fd, msg);
+		test_student_server(&s);
+	}
+	verdict_line(&s.v, msg, sizeof(msg));
+	write_str(fd, msg);
+	write_str(fd, V6_COLOUR_RESET);
+
+	struct grade g = { .student = s.a.student, .peer = peer, .v6addr = s.a.v6addr,
+			   .v6port = s.a.port, .verdict = &s.v,
+			   .elapsed_ms = now_ms() - s.start_ms };
+	if (grades_append(o->grades, &g) < 0)
+		warnx_("grade log %s: %s (verdict was: %s)", o->grades, strerror(errno), msg);
+	printf("session %s student %s -> [%s]:%u: %s", peer, s.a.student[0] ? s.a.student : "?",
+	       s.a.v6addr[0] ? s.a.v6addr : "?", s.a.port, msg);
+	return s.v.pass;
+}
+
+static int live_sessions;
+
+static void on_sigchld(int sig)
+{
+	(void)sig; /* only interrupts accept() so that the loop reaps */
+}
+
+static void reap_sessions(void)
+{
+	while (live_sessions > 0 && Waitpid(-1, NULL, WNOHANG) > 0)
+		live_sessions--;
+}
+
+int main(int argc, char **argv)
+{
+	v6_set_progname(argv[0]);
+	v6_set_role(V6_ROLE_IPV4_SERVER);
+	struct options o = parse_options(argc, argv);
+	char err[256], peer[V6_ADDRSTR_LEN];
+	uint16_t port;
+
+	ignore_sigpipe();
+	on_signal(SIGCHLD, on_sigchld);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	int listen_fd = tcp_listen(o.bind, o.port, 256, &port, err, sizeof(err));
+	if (listen_fd < 0)
+		die("%s", err);
+	printf("listening on %s:%u, %d clients per student, grades in %s\n", o.bind, port,
+	       o.clients, o.grades);
+
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		reap_sessions();
+		int fd = Accept(listen_fd, (struct sockaddr *)&ss, &len);
+		if (fd < 0) {
+			if (errno != EINTR && errno != ECONNABORTED)
+				warnx_("accept: %s", strerror(errno));
+			if (errno == EMFILE || errno == ENFILE)
+				sleep(1); /* out of descriptors: let sessions finish */
+			continue;
+		}
+		sockaddr_text((struct sockaddr *)&ss, peer, sizeof(peer));
+		if (o.once) {
+			Close(listen_fd);
+			bool pass = run_session(&o, fd, peer);
+			Close(fd);
+			return pass ? 0 : 1;
+		}
+		if (live_sessions >= o.max_sessions) {
+			write_str(fd, "FAIL: 0/0 tokens, concurrent: unknown; server busy, try again "
+				      "in a minute\n");
+			Close(fd);
+			continue;
+		}
+		pid_t pid = Fork();
+		if (pid == 0) {
+			Close(listen_fd);
+			bool pass = run_session(&o, fd, peer);
+			Close(fd);
+			_exit(pass ? 0 : 1);
+		}
+		if (pid < 0)
+			warnx_("fork for %s: %s", peer, strerror(errno));
+		else
+			live_sessions++;
+		Close(fd);
+	}
+}

@@ -34,7 +34,7 @@ void verdict_check(const char *reply, const token_t issued[], int n, const char 
 	const char *p = reply;
 	size_t total = strcspn(reply, "\n");
 	const char *end = reply + total;
-	while (p < end) {
+	while (total > 0) {
 		const char *comma = memchr(p, ',', (size_t)(end - p));
 		const char *item_end = comma ? comma : end;
 		size_t len = (size_t)(item_end - p);
@@ -63,7 +63,9 @@ void verdict_check(const char *reply, const token_t issued[], int n, const char 
 				v->ok++;
 			}
 		}
-		p = item_end + (comma ? 1 : 0);
+		if (!comma)
+			break;
+		p = comma + 1; /* an empty item after a trailing comma is malformed too */
 	}
 	for (int i = 0; i < n; i++)
 		if (!seen[i]) {

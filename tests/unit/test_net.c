@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* Address, port and prefix parsing; a dual-stack listener. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "v6lab/net.h"
+
+static void ports(void **state)
+{
+	(void)state;
+	uint16_t p;
+	assert_true(parse_port("50000", false, &p) && p == 50000);
+	assert_true(parse_port("0", true, &p) && p == 0);
+	assert_false(parse_port("0", false, &p));
+	assert_false(parse_port("65536", false, &p));
+	assert_false(parse_port("99999999999999999999", false, &p));
+	assert_false(parse_port("12x", false, &p));
+	assert_false(parse_port("-5", false, &p));
+	assert_false(parse_port("", false, &p));
+	assert_false(parse_port(NULL, false, &p));
+}
+
+static void addresses_in_network_order(void **state)
+{
+	(void)state;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char buf[V6_ADDRSTR_LEN];
+	assert_true(parse_addr("::1", 7002, &ss, &len));
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(len, sizeof(struct sockaddr_in6));
+	/* the classic bug: sin6_port = atoi(...) without htons */
+	assert_int_equal(((struct sockaddr_in6 *)&ss)->sin6_port, htons(7002));
+	assert_string_equal(sockaddr_text((struct sockaddr *)&ss, buf, sizeof(buf)), "[::1]:7002");
+	assert_true(parse_addr("127.0.0.1", 50000, &ss, &len));
+	assert_string_equal(sockaddr_text((struct sockaddr *)&ss, buf, sizeof(buf)),
+			    "127.0.0.1:50000");
+	assert_false(parse_addr("localhost", 1, &ss, &len));
+	assert_false(parse_addr("::1%lo", 1, &ss, &len));
+}
+
+static void prefixes(void **state)
+{
+	(void)state;
+	struct prefix6 p;
+	struct in6_addr a;
+	assert_true(parse_prefix6("2001::/32", &p) && p.len == 32);
+	inet_pton(AF_INET6, "2001:0:53aa:64c::1", &a);
+	assert_true(prefix6_contains(&p, &a));
+	inet_pton(AF_INET6, "2001:db8::1", &a);
+	assert_false(prefix6_contains(&p, &a)); /* 2001:0db8 is not Teredo's 2001:0000 */
+	assert_true(parse_prefix6("2001:db8::/33", &p));
+	inet_pton(AF_INET6, "2001:db8:7fff::1", &a);
+	assert_true(prefix6_contains(&p, &a));
+	inet_pton(AF_INET6, "2001:db8:8000::1", &a);
+	assert_false(prefix6_contains(&p, &a));
+	assert_true(parse_prefix6("::1", &p) && p.len == 128);
+	assert_true(parse_prefix6("::/0", &p) && prefix6_contains(&p, &a));
+	assert_false(parse_prefix6("2001::/129", &p));
+	assert_false(parse_prefix6("2001::/", &p));
+	assert_false(parse_prefix6("10.0.0.0/8", &p));
+	assert_false(parse_prefix6("/32", &p));
+}
+
+static void dual_stack_listener(void **state)
+{
+	(void)state;
+	char err[256];
+	uint16_t port = 0;
+	int fd = tcp_listen("::", 0, 4, &port, err, sizeof(err));
+	assert_true(fd >= 0);
+	assert_true(port > 0);
+	struct sockaddr_storage ss;
+	socklen_t len;
+	parse_addr("127.0.0.1", port, &ss, &len);
+	int c = tcp_connect((struct sockaddr *)&ss, len, 2000);
+	assert_true(c >= 0); /* an IPv4 client reaches a [::] listener */
+	close(c);
+	/* a second listener on the same port is refused with advice */
+	assert_int_equal(tcp_listen("::", port, 4, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "choose another --port"));
+	close(fd);
+	assert_int_equal(tcp_listen("bogus", 0, 4, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a numeric"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ports),
+		cmocka_unit_test(addresses_in_network_order),
+		cmocka_unit_test(prefixes),
+		cmocka_unit_test(dual_stack_listener),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

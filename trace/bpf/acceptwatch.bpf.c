@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* acceptwatch, kernel side: why did accept() fire, or not?
+ *
+ * Classic tracepoints only (these kernels have no kprobes, and fentry/fexit/tp_btf do not load):
+ *   syscalls:sys_{enter,exit}_accept{,4}  who waits in accept(), what it returned
+ *   sock:inet_sock_set_state              LISTEN / SYN_RECV / ESTABLISHED / CLOSE
+ *   sock:sk_data_ready                    a connection was queued: accept queue k/m
+ *   net:netif_receive_skb                 a SYN for the port reached the host
+ *   tcp:tcp_retransmit_synack             the final ACK of the handshake is not coming back
+ *   tcp:tcp_send_reset, tcp:tcp_receive_reset
+ *   skb:kfree_skb                         the kernel dropped it, and the drop reason
+ * Filters are read-only globals set by the loader before load. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "acceptwatch.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+const volatile __u32 targ_tgid = 0;      /* -p: only this process's accept() calls */
+const volatile __u16 targ_family = 0;    /* -4 / -6 */
+const volatile __u32 targ_netns = 0;     /* --netns */
+const volatile bool filter_ports = false;   /* network events: only ports in the ports map */
+const volatile bool accept_by_port = false; /* accept() events: only on listeners in the map */
+const volatile bool follow_listen = false;  /* -p without -P: learn the ports that pid listens on */
+const volatile __u32 wakeup_bytes = 0;   /* wake the reader only once this much is queued */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AW_MAX_PORTS);
+	__type(key, __u16);
+	__type(value, __u8);
+} ports SEC(".maps");
+
+struct accept_start {
+	__u64 ts;
+	__u64 sk;
+	__s32 fd;
+};
+
+/* Threads inside accept(), by tid. LRU: a thread killed in accept() never reaches sys_exit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct accept_start);
+} accepting SEC(".maps");
+
+struct listener_key {
+	__u32 netns;
+	__u16 port;
+	__u16 pad;
+};
+
+/* Listening sockets seen so far, so a SYN can be reported with the queue it lands in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct listener_key);
+	__type(value, __u64);
+} listeners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+static __always_inline bool port_wanted(__u16 port)
+{
+	if (!filter_ports)
+		return true;
+	return bpf_map_lookup_elem(&ports, &port) != NULL;
+}
+
+static __always_inline bool scope_wanted(__u16 family, __u32 netns)
+{
+	if (targ_family && family != targ_family)
+		return false;
+	if (targ_netns && netns != targ_netns)
+		return false;
+	return true;
+}
+
+static __always_inline __u32 sk_netns(const struct sock *sk)
+{
+	if (!sk)
+		return 0;
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* netns of a packet: its device's, falling back to its socket's. */
+static __always_inline __u32 skb_netns(const struct sk_buff *skb)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+
+	if (dev)
+		return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	return sk_netns(BPF_CORE_READ(skb, sk));
+}
+
+static __always_inline struct aw_event *reserve(__u32 type, __u32 netns)
+{
+	struct aw_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e)
+		return NULL;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->netns = netns;
+	return e;
+}
+
+static __always_inline void set_task(struct aw_event *e)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+/* Batch wake-ups: under load the reader drains on its poll timeout instead of being woken
+ * for every event (this is most of the tracing overhead on an accept loop). */
+static __always_inline void submit(struct aw_event *e)
+{
+	__u64 flags = BPF_RB_FORCE_WAKEUP;
+
+	if (wakeup_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
+		flags = BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline void sk_backlog(const struct sock *sk, struct aw_event *e)
+{
+	e->backlog = BPF_CORE_READ(sk, sk_ack_backlog);
+	e->max_backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	e->flags |= AW_F_LISTENER;
+}
+
+static __always_inline void sk_endpoints(const struct sock *sk, struct aw_event *e)
+{
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (e->family == AF_INET) {
+		bpf_core_read(e->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->raddr, 4, &sk->__sk_common.skc_daddr);
+	} else {
+		bpf_core_read(e->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+static __always_inline void remember_listener(const struct sock *sk, __u32 netns, __u16 port)
+{
+	struct listener_key key = { .netns = netns, .port = port };
+	__u64 ptr = (__u64)sk;
+
+	bpf_map_update_elem(&listeners, &key, &ptr, BPF_ANY);
+}
+
+/* fd of the current process -> its TCP socket, or NULL. */
+static __always_inline struct sock *fd_to_tcp_sock(int fd)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+
+	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return NULL;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return NULL;
+	return sk;
+}
+
+/* ---- accept() and accept4() ---- */
+
+static __always_inline int accept_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct accept_start st = {};
+	struct aw_event *e;
+	struct sock *sk;
+	__u32 netns;
+	__u16 port;
+
+	if (targ_tgid && (id >> 32) != targ_tgid)
+		return 0;
+	st.fd = (int)ctx->args[0];
+	sk = fd_to_tcp_sock(st.fd);
+	if (!sk)
+		return 0;
+	port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (accept_by_port && !port_wanted(port))
+		return 0;
+	netns = sk_netns(sk);
+	if (!scope_wanted(BPF_CORE_READ(sk, __sk_common.skc_family), netns))
+		return 0;
+	st.ts = bpf_ktime_get_ns();
+	st.sk = (__u64)sk;
+	bpf_map_update_elem(&accepting, &tid, &st, BPF_ANY);
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN)
+		remember_listener(sk, netns, port);
+
+	e = reserve(AW_ACCEPT_WAIT, netns);
+	if (!e)
+		return 0;
+	set_task(e);
+	sk_endpoints(sk, e);
+	sk_backlog(sk, e);
+	e->fd = st.fd;
+	submit(e);
+	return 0;
+}
+
+static __always_inline int accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct accept_start *st;
+	struct sock *sk = NULL, *lsk = NULL;
+	struct aw_event *e;
+	long ret = ctx->ret;
+	__u64 start = 0;
+	int fd = -1;
+	__u8 flags = 0;
+
+	st = bpf_map_lookup_elem(&accepting, &tid);
+	if (st) {
+		start = st->ts;
+		fd = st->fd;
+		lsk = (struct sock *)st->sk;
+		bpf_map_delete_elem(&accepting, &tid);
+	} else {
+		/* Entered accept() before we attached: only the exit tells us. */
+		if (targ_tgid && (id >> 32) != targ_tgid)
+			return 0;
+		if (ret < 0 && !targ_tgid)
+			return 0; /* an error on an unknown fd: maybe not even TCP */
+		flags = AW_F_EARLY;
+	}
+	if (ret >= 0) {
+		sk = fd_to_tcp_sock((int)ret);
+		if (!sk)
+			return 0;
+		if (!st && accept_by_port && !port_wanted(BPF_CORE_READ(sk, __sk_common.skc_num)))
+			return 0;
+	}
+	if (sk && !scope_wanted(BPF_CORE_READ(sk, __sk_common.skc_family), sk_netns(sk)))
+		return 0;
+
+	e = reserve(AW_ACCEPT, sk ? sk_netns(sk) : sk_netns(lsk));
+	if (!e)
+		return 0;
+	set_task(e);
+	e->flags = flags;
+	e->fd = fd;
+	e->ret = (int)ret;
+	if (start)
+		e->lat_ns = e->ts_ns - start;
+	if (sk)
+		sk_endpoints(sk, e);
+	else if (lsk)
+		sk_endpoints(lsk, e);
+	if (lsk)
+		sk_backlog(lsk, e);
+	submit(e);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept")
+int aw_enter_accept(struct trace_event_raw_sys_enter *ctx)
+{
+	return accept_enter(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept4")
+int aw_enter_accept4(struct trace_event_raw_sys_enter *ctx)
+{
+	return accept_enter(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int aw_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return accept_exit(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int aw_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return accept_exit(ctx);
+}
+
+/* ---- socket state ---- */
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	const struct sock *sk = ctx->skaddr;
+	int oldstate = ctx->oldstate, newstate = ctx->newstate;
+	/* A child socket is cloned from its listener: its first change reads LISTEN -> SYN_RECV. */
+	bool listen = newstate == TCP_LISTEN || (oldstate == TCP_LISTEN && newstate == TCP_CLOSE);
+	__u16 port = ctx->sport;
+	struct aw_event *e;
+	__u32 netns;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	if (!listen && newstate != TCP_SYN_RECV && newstate != TCP_ESTABLISHED &&
+	    newstate != TCP_CLOSE)
+		return 0;
+	if (listen && newstate == TCP_LISTEN && follow_listen &&
+	    (bpf_get_current_pid_tgid() >> 32) == targ_tgid) {
+		__u8 one = 1;
+
+		bpf_map_update_elem(&ports, &port, &one, BPF_ANY);
+	}
+	if (!port_wanted(port))
+		return 0;
+	netns = sk_netns(sk);
+	if (!scope_wanted(ctx->family, netns))
+		return 0;
+	if (newstate == TCP_LISTEN) {
+		remember_listener(sk, netns, port);
+	} else if (listen) {
+		struct listener_key key = { .netns = netns, .port = port };
+
+		bpf_map_delete_elem(&listeners, &key);
+	}
+
+	e = reserve(listen ? AW_LISTEN : AW_STATE, netns);
+	if (!e)
+		return 0;
+	if (listen)
+		set_task(e); /* listen() and close() run in the process: the pid is right */
+	e->family = ctx->family;
+	e->lport = port;
+	e->rport = ctx->dport;
+	if (ctx->family == AF_INET) {
+		bpf_probe_read_kernel(e->laddr, 4, ctx->saddr);
+		bpf_probe_read_kernel(e->raddr, 4, ctx->daddr);
+	} else {
+		bpf_probe_read_kernel(e->laddr, 16, ctx->saddr_v6);
+		bpf_probe_read_kernel(e->raddr, 16, ctx->daddr_v6);
+	}
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	if (newstate == TCP_LISTEN)
+		sk_backlog(sk, e);
+	submit(e);
+	return 0;
+}
+
+/* A listener is woken when a connection completes and lands in its accept queue. */
+SEC("tracepoint/sock/sk_data_ready")
+int aw_data_ready(struct trace_event_raw_sk_data_ready *ctx)
+{
+	const struct sock *sk = ctx->skaddr;
+	struct aw_event *e;
+	__u32 netns;
+	__u16 port;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
+		return 0;
+	port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (!port_wanted(port))
+		return 0;
+	netns = sk_netns(sk);
+	if (!scope_wanted(ctx->family, netns))
+		return 0;
+	remember_listener(sk, netns, port);
+	e = reserve(AW_BACKLOG, netns);
+	if (!e)
+		return 0;
+	sk_endpoints(sk, e);
+	sk_backlog(sk, e);
+	submit(e);
+	return 0;
+}
+
+/* ---- packets ---- */
+
+struct pkt {
+	__u16 family;
+	__u16 sport, dport;
+	__u8 flags;
+	__u8 saddr[16], daddr[16];
+};
+
+/* Parse an IPv4 or IPv6 header followed directly by TCP. */
+static __always_inline int parse_tcp(const unsigned char *l3, struct pkt *p)
+{
+	unsigned char h[40];
+	unsigned char tcp[14];
+	const unsigned char *th;
+
+	if (bpf_probe_read_kernel(h, 20, l3))
+		return -1;
+	if ((h[0] >> 4) == 4) {
+		if (h[9] != IPPROTO_TCP || ((h[6] & 0x1f) | h[7]))
+			return -1; /* not TCP, or a non-first fragment */
+		p->family = AF_INET;
+		__builtin_memcpy(p->saddr, &h[12], 4);
+		__builtin_memcpy(p->daddr, &h[16], 4);
+		th = l3 + (h[0] & 0x0f) * 4;
+	} else if ((h[0] >> 4) == 6) {
+		if (bpf_probe_read_kernel(h, 40, l3) || h[6] != IPPROTO_TCP)
+			return -1;
+		p->family = AF_INET6;
+		__builtin_memcpy(p->saddr, &h[8], 16);
+		__builtin_memcpy(p->daddr, &h[24], 16);
+		th = l3 + 40;
+	} else {
+		return -1;
+	}
+	if (bpf_probe_read_kernel(tcp, sizeof(tcp), th))
+		return -1;
+	p->sport = (tcp[0] << 8) | tcp[1];
+	p->dport = (tcp[2] << 8) | tcp[3];
+	p->flags = tcp[13];
+	return 0;
+}
+
+/* Orient a packet on the watched port: local = that side. */
+static __always_inline bool pkt_event(const struct pkt *p, struct aw_event *e)
+{
+	e->family = p->family;
+	e->tcpflags = p->flags;
+	if (port_wanted(p->dport)) {
+		e->lport = p->dport;
+		e->rport = p->sport;
+		__builtin_memcpy(e->laddr, p->daddr, 16);
+		__builtin_memcpy(e->raddr, p->saddr, 16);
+		return true;
+	}
+	if (port_wanted(p->sport)) {
+		e->lport = p->sport;
+		e->rport = p->dport;
+		__builtin_memcpy(e->laddr, p->saddr, 16);
+		__builtin_memcpy(e->raddr, p->daddr, 16);
+		e->flags |= AW_F_OUTBOUND;
+		return true;
+	}
+	return false;
+}
+
+SEC("tracepoint/net/netif_receive_skb")
+int aw_receive(struct trace_event_raw_net_dev_template *ctx)
+{
+	const struct sk_buff *skb = ctx->skbaddr;
+	struct listener_key key = {};
+	struct pkt p = {};
+	struct aw_event *e;
+	__u64 *lsk;
+
+	/* skb->data is the network header here (the link layer was pulled). */
+	if (parse_tcp(BPF_CORE_READ(skb, data), &p))
+		return 0;
+	if ((p.flags & (AW_TCP_SYN | AW_TCP_ACK)) != AW_TCP_SYN || !port_wanted(p.dport))
+		return 0;
+	key.netns = skb_netns(skb);
+	if (!scope_wanted(p.family, key.netns))
+		return 0;
+	e = reserve(AW_SYN, key.netns);
+	if (!e)
+		return 0;
+	pkt_event(&p, e);
+	key.port = p.dport;
+	lsk = bpf_map_lookup_elem(&listeners, &key);
+	if (lsk)
+		sk_backlog((const struct sock *)*lsk, e);
+	submit(e);
+	return 0;
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int aw_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
+{
+	const struct sk_buff *skb = ctx->skbaddr;
+	const struct sock *rx_sk = NULL;
+	unsigned char *head;
+	struct pkt p = {};
+	struct aw_event *e;
+	__u16 nh;
+	__u32 netns;
+
+	if (ctx->protocol != ETH_P_IP && ctx->protocol != ETH_P_IPV6)
+		return 0;
+	nh = BPF_CORE_READ(skb, network_header);
+	if (nh == (__u16)~0U)
+		return 0;
+	head = BPF_CORE_READ(skb, head);
+	if (parse_tcp(head + nh, &p))
+		return 0;
+	if (!port_wanted(p.dport) && !port_wanted(p.sport))
+		return 0;
+	netns = skb_netns(skb);
+	if (bpf_core_field_exists(ctx->rx_sk))
+		rx_sk = ctx->rx_sk;
+	if (!netns)
+		netns = sk_netns(rx_sk);
+	if (!scope_wanted(p.family, netns))
+		return 0;
+	e = reserve(AW_DROP, netns);
+	if (!e)
+		return 0;
+	pkt_event(&p, e);
+	e->reason = ctx->reason;
+	if (rx_sk && BPF_CORE_READ(rx_sk, __sk_common.skc_state) == TCP_LISTEN)
+		sk_backlog(rx_sk, e);
+	submit(e);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_synack")
+int aw_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
+{
+	const struct request_sock *req = ctx->req;
+	const struct sock *sk = ctx->skaddr;
+	struct aw_event *e;
+	__u32 netns;
+
+	if (!port_wanted(ctx->sport))
+		return 0;
+	netns = sk_netns(sk);
+	if (!scope_wanted(ctx->family, netns))
+		return 0;
+	e = reserve(AW_SYNACK_RETRANS, netns);
+	if (!e)
+		return 0;
+	e->family = ctx->family;
+	e->lport = ctx->sport;
+	e->rport = ctx->dport;
+	if (ctx->family == AF_INET) {
+		bpf_probe_read_kernel(e->laddr, 4, ctx->saddr);
+		bpf_probe_read_kernel(e->raddr, 4, ctx->daddr);
+	} else {
+		bpf_probe_read_kernel(e->laddr, 16, ctx->saddr_v6);
+		bpf_probe_read_kernel(e->raddr, 16, ctx->daddr_v6);
+	}
+	/* The counter is bumped after the retransmission succeeds: this one is +1. */
+	e->count = BPF_CORE_READ(req, num_retrans) + 1;
+	sk_backlog(sk, e);
+	submit(e);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int aw_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
+{
+	const struct sock *sk = ctx->skaddr;
+	unsigned char sa[28], da[28];
+	struct aw_event *e;
+	__u16 family, lport;
+	__u32 netns;
+
+	/* saddr is the RST's source: our side. sockaddr_in or sockaddr_in6. */
+	bpf_probe_read_kernel(sa, sizeof(sa), ctx->saddr);
+	bpf_probe_read_kernel(da, sizeof(da), ctx->daddr);
+	family = sa[0] | (sa[1] << 8);
+	lport = (sa[2] << 8) | sa[3];
+	if (!port_wanted(lport))
+		return 0;
+	if (sk)
+		netns = sk_netns(sk);
+	else
+		netns = skb_netns(ctx->skbaddr);
+	if (!scope_wanted(family, netns))
+		return 0;
+	e = reserve(AW_RST_SENT, netns);
+	if (!e)
+		return 0;
+	e->family = family;
+	e->lport = lport;
+	e->rport = (da[2] << 8) | da[3];
+	if (family == AF_INET) {
+		__builtin_memcpy(e->laddr, &sa[4], 4);
+		__builtin_memcpy(e->raddr, &da[4], 4);
+	} else {
+		__builtin_memcpy(e->laddr, &sa[8], 16);
+		__builtin_memcpy(e->raddr, &da[8], 16);
+	}
+	if (!sk)
+		e->flags |= AW_F_NOSOCK;
+	else
+		e->oldstate = ctx->state;
+	if (bpf_core_field_exists(ctx->reason))
+		e->reason = ctx->reason;
+	submit(e);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int aw_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	const struct sock *sk = ctx->skaddr;
+	struct aw_event *e;
+	__u32 netns;
+
+	if (!port_wanted(ctx->sport) && !port_wanted(ctx->dport))
+		return 0;
+	netns = sk_netns(sk);
+	if (!scope_wanted(ctx->family, netns))
+		return 0;
+	e = reserve(AW_RST_RECV, netns);
+	if (!e)
+		return 0;
+	e->family = ctx->family;
+	e->lport = ctx->sport;
+	e->rport = ctx->dport;
+	if (ctx->family == AF_INET) {
+		bpf_probe_read_kernel(e->laddr, 4, ctx->saddr);
+		bpf_probe_read_kernel(e->raddr, 4, ctx->daddr);
+	} else {
+		bpf_probe_read_kernel(e->laddr, 16, ctx->saddr_v6);
+		bpf_probe_read_kernel(e->raddr, 16, ctx->daddr_v6);
+	}
+	e->oldstate = BPF_CORE_READ(sk, __sk_common.skc_state);
+	submit(e);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* acceptwatch: the event both sides share (kernel writes it into the ring buffer, the loader
+ * reads it). Fixed-size fields only: vmlinux.h and the C library must both compile this. */
+#ifndef V6LAB_ACCEPTWATCH_H
+#define V6LAB_ACCEPTWATCH_H
+
+#define AW_COMM_LEN 16
+#define AW_MAX_PORTS 64
+
+enum aw_event_type {
+	AW_ACCEPT = 1,   /* accept()/accept4() returned (sys_exit) */
+	AW_ACCEPT_WAIT,  /* accept()/accept4() entered on a watched listener (sys_enter) */
+	AW_LISTEN,       /* a socket entered or left TCP_LISTEN */
+	AW_STATE,        /* other TCP state change of a socket on a watched port */
+	AW_BACKLOG,      /* a connection was queued on a listener: accept queue k/m */
+	AW_SYN,          /* a SYN for a watched port reached the host (netif_receive_skb) */
+	AW_SYNACK_RETRANS, /* the listener retransmitted a SYN-ACK: the final ACK is missing */
+	AW_RST_SENT,     /* the kernel sent a RST from a watched port */
+	AW_RST_RECV,     /* a socket on or towards a watched port received a RST */
+	AW_DROP,         /* the kernel dropped a TCP packet from/to a watched port (kfree_skb) */
+};
+
+enum aw_flags {
+	AW_F_EARLY = 1 << 0,    /* accept() was already blocked when acceptwatch started */
+	AW_F_OUTBOUND = 1 << 1, /* packet leaves the watched port (src = watched side) */
+	AW_F_LISTENER = 1 << 2, /* backlog/max_backlog were read from the listener */
+	AW_F_NOSOCK = 1 << 3,   /* RST sent with no socket: nothing matched the packet */
+};
+
+/* TCP header flag bits as on the wire (byte 13). */
+#define AW_TCP_FIN 0x01
+#define AW_TCP_SYN 0x02
+#define AW_TCP_RST 0x04
+#define AW_TCP_ACK 0x10
+
+struct aw_event {
+	unsigned long long ts_ns;   /* CLOCK_MONOTONIC */
+	unsigned long long lat_ns;  /* accept: time blocked (0 when AW_F_EARLY) */
+	unsigned int type;          /* enum aw_event_type */
+	unsigned int pid;           /* tgid; 0 when the event ran in softirq context */
+	unsigned int tid;
+	unsigned int netns;         /* inode of the network namespace */
+	int fd;                     /* accept: listening fd */
+	int ret;                    /* accept: new fd or -errno */
+	unsigned int reason;        /* drop: enum skb_drop_reason; RST sent: enum sk_rst_reason */
+	unsigned int backlog;       /* accept queue length of the listener */
+	unsigned int max_backlog;   /* its maximum (listen()'s backlog, capped by somaxconn) */
+	unsigned int count;         /* SYN-ACK retransmission number */
+	unsigned short family;      /* AF_INET or AF_INET6 (of the socket or the packet) */
+	unsigned short lport;       /* local port (packets: the watched side), host order */
+	unsigned short rport;       /* remote port, host order */
+	unsigned char oldstate;
+	unsigned char newstate;
+	unsigned char tcpflags;     /* packets: AW_TCP_* */
+	unsigned char flags;        /* enum aw_flags */
+	unsigned char pad[2];
+	unsigned char laddr[16];    /* IPv4 in the first 4 bytes */
+	unsigned char raddr[16];
+	char comm[AW_COMM_LEN];
+};
+
+#endif

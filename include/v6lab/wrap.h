@@ -50,4 +50,29 @@ int Msgsnd(int id, const void *msg, size_t size, int flags);
 ssize_t Msgrcv(int id, void *msg, size_t size, long type, int flags);
 int Msgctl(int id, int cmd, struct msqid_ds *buf);
 
+/*
+ * The protocol's steps, for the trace (v6lab_protocol events, see trace/README.md): one
+ * call where the step happens. Without a tracing session each costs a test and a branch.
+ */
+enum v6_message {
+	V6_PROMPT_SENT,	      /* course server: a question went out */
+	V6_PROMPT_RECEIVED,   /* student client: a whole question came in */
+	V6_ANSWER_SENT,	      /* student client: its answer went out */
+	V6_VERDICT_RECEIVED,  /* student client: the verdict line came in */
+};
+void v6_trace_message(enum v6_message what, int question, const char *text);
+/* Course server: how it judged an answer (result: enum answer_check of proto.h). */
+void v6_trace_answer(int question, const char *answer, int result, const char *why);
+
+enum v6_token_step {
+	V6_TOKEN_GENERATED, /* a course client made it */
+	V6_TOKEN_RECEIVED,  /* the student's server read it off a connection */
+	V6_TOKEN_FORWARDED, /* passed on to the next hop (queue, course server) */
+	V6_TOKEN_VERIFIED,  /* the course server checked it in the reply */
+};
+/* token: its 28 characters (need not be NUL-terminated after them), or "" if none. */
+void v6_trace_token(enum v6_token_step step, const char *token, const char *detail);
+void v6_trace_verdict(int pass, int ok, int expected, const char *concurrent,
+		      const char *reason);
+
 #endif

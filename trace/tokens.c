@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* Field helpers of the trace layer (see v6lab_trace.h). */
+#include "v6lab_trace.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define PREFIX_LEN 8 /* "clientK:" */
+#define RANDOM_LEN 20
+#define TOKEN_LEN (PREFIX_LEN + RANDOM_LEN)
+
+static int alnum_run(const unsigned char *p, const unsigned char *end)
+{
+	int n = 0;
+	while (p + n < end && n <= RANDOM_LEN && isalnum(p[n]))
+		n++;
+	return n;
+}
+
+int v6lab_tp_tokens(const void *buf, ssize_t n, char *out, size_t outsz)
+{
+	const unsigned char *p = buf, *end = p + (n > 0 ? n : 0);
+	size_t used = 0;
+	int found = 0;
+
+	if (outsz)
+		out[0] = '\0';
+	while (end - p >= TOKEN_LEN) {
+		const unsigned char *hit = memmem(p, (size_t)(end - p), "client", 6);
+		if (!hit || end - hit < TOKEN_LEN)
+			break;
+		/* Exactly 20 characters: a longer run is not a token (the reader would reject it). */
+		if (hit[6] >= '1' && hit[6] <= '9' && hit[7] == ':' &&
+		    alnum_run(hit + PREFIX_LEN, end) == RANDOM_LEN) {
+			if (used + (found ? 1 : 0) + TOKEN_LEN < outsz) {
+				if (found)
+					out[used++] = ',';
+				memcpy(out + used, hit, TOKEN_LEN);
+				used += TOKEN_LEN;
+				out[used] = '\0';
+			}
+			found++;
+			p = hit + TOKEN_LEN;
+		} else {
+			p = hit + 1;
+		}
+	}
+	return found;
+}
+
+int v6lab_tp_fdkind(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return V6LAB_TP_FDKIND_CLOSED;
+	if (S_ISSOCK(st.st_mode))
+		return V6LAB_TP_FDKIND_SOCKET;
+	if (S_ISFIFO(st.st_mode))
+		return V6LAB_TP_FDKIND_PIPE;
+	if (S_ISCHR(st.st_mode))
+		return V6LAB_TP_FDKIND_TTY;
+	if (S_ISREG(st.st_mode))
+		return V6LAB_TP_FDKIND_FILE;
+	return V6LAB_TP_FDKIND_OTHER;
+}
+
+void v6lab_tp_addr(const struct sockaddr *sa, socklen_t len, struct v6lab_tp_addr *out)
+{
+	out->family = sa && len >= sizeof(sa_family_t) ? sa->sa_family : AF_UNSPEC;
+	out->port = 0;
+	out->host[0] = '\0';
+	if (out->family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, out->host, sizeof(out->host));
+		out->port = ntohs(s6->sin6_port);
+	} else if (out->family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, out->host, sizeof(out->host));
+		out->port = ntohs(s4->sin_port);
+	}
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Provider v6lab_process: a program's start, fork and waitpid.
+ * UST has no vppid context, so the process tree is in the events themselves: fork in
+ * the parent carries the child's pid, fork_child in the child carries getppid(), and
+ * start carries the parent of each program. Fired by v6_set_role(), Fork() and Waitpid()
+ * in src/lib/wrap.c; catalogue in trace/README.md.
+ */
+#undef LTTNG_UST_TRACEPOINT_PROVIDER
+#define LTTNG_UST_TRACEPOINT_PROVIDER v6lab_process
+
+#undef LTTNG_UST_TRACEPOINT_INCLUDE
+#define LTTNG_UST_TRACEPOINT_INCLUDE "v6lab_process.h"
+
+#if !defined(V6LAB_PROCESS_H) || defined(LTTNG_UST_TRACEPOINT_HEADER_MULTI_READ)
+#define V6LAB_PROCESS_H
+
+#include <lttng/tracepoint.h>
+
+#include "v6lab_tp_common.h"
+
+LTTNG_UST_TRACEPOINT_ENUM(v6lab_process, role, V6LAB_TP_ROLE_VALUES)
+
+/* A program said which role it plays (first thing in main). */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, start,
+	LTTNG_UST_TP_ARGS(int, role, int, pid, int, ppid),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_process, role, int, role, role)
+		lttng_ust_field_integer(int, pid, pid)
+		lttng_ust_field_integer(int, ppid, ppid)))
+
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, fork_entry,
+	LTTNG_UST_TP_ARGS(int, role),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_process, role, int, role, role)))
+
+/* In the parent: child_pid is fork()'s return (-1 on error). */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, fork,
+	LTTNG_UST_TP_ARGS(int, role, int, child_pid, int, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_process, role, int, role, role)
+		lttng_ust_field_integer(int, child_pid, child_pid)
+		lttng_ust_field_integer(int, err, err)))
+
+/* In the child, first event after fork: its own pid and getppid(). */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, fork_child,
+	LTTNG_UST_TP_ARGS(int, role, int, pid, int, ppid),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_process, role, int, role, role)
+		lttng_ust_field_integer(int, pid, pid)
+		lttng_ust_field_integer(int, ppid, ppid)))
+
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, waitpid_entry,
+	LTTNG_UST_TP_ARGS(int, role, int, pid, int, options),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_process, role, int, role, role)
+		lttng_ust_field_integer(int, pid, pid)
+		lttng_ust_field_integer_hex(int, options, options)))
+
+/* pid: asked for (-1 = any); ret: the child reaped (0 = none yet with WNOHANG, -1 error);
+ * status: raw; exit_code / term_signal decoded from it (-1 / 0 when not applicable). */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, waitpid,
+	LTTNG_UST_TP_ARGS(int, role, int, pid, int, options, int, ret, int, status, int, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_process, role, int, role, role)
+		lttng_ust_field_integer(int, pid, pid)
+		lttng_ust_field_integer_hex(int, options, options)
+		lttng_ust_field_integer(int, ret, ret)
+		lttng_ust_field_integer_hex(int, status, status)
+		lttng_ust_field_integer(int, exit_code,
+			ret > 0 && (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1)
+		lttng_ust_field_integer(int, term_signal,
+			ret > 0 && (status & 0x7f) != 0 && (status & 0x7f) != 0x7f ? status & 0x7f : 0)
+		lttng_ust_field_integer(int, err, err)))
+
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, start, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, fork_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, fork, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, fork_child, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, waitpid_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, waitpid, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+
+#endif /* V6LAB_PROCESS_H */
+
+#include <lttng/tracepoint-event.h>

@@ -122,9 +122,11 @@ static int send_msg(int id, long type, const char *text, int64_t deadline_ms)
 int queue_put_tokens(int id, const token_t tokens[], int n, int64_t deadline_ms)
 {
 	char count[16];
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		if (send_msg(id, V6_MSG_TOKEN, tokens[i], deadline_ms) < 0)
 			return -1;
+		v6_trace_token(V6_TOKEN_FORWARDED, tokens[i], "message queue");
+	}
 	snprintf(count, sizeof(count), "%d", n);
 	return send_msg(id, V6_MSG_END, count, deadline_ms);
 }

@@ -9,6 +9,7 @@
 
 #include "v6lab/io.h"
 #include "v6lab/util.h"
+#include "v6lab/wrap.h"
 
 static const char alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -23,6 +24,7 @@ bool token_make(int index, token_t out)
 	for (int i = 0; i < V6_TOKEN_RANDOM_LEN; i++)
 		out[V6_TOKEN_PREFIX_LEN + i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];
 	out[V6_TOKEN_LEN] = '\0';
+	v6_trace_token(V6_TOKEN_GENERATED, out, "");
 	return true;
 }
 

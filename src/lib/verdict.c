@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "v6lab/wrap.h"
+
 /* Append "; label: item item" to the reason when there are items. */
 static void add_reason(struct verdict *v, const char *label, const char *items)
 {
@@ -54,6 +56,8 @@ void verdict_check(const char *reply, const token_t issued[], int n, const char 
 				if (memcmp(issued[i], p, V6_TOKEN_LEN) == 0)
 					break;
 			snprintf(label, sizeof(label), "client%d", p[6] - '0');
+			const char *check = i == n ? "unknown" : seen[i] ? "duplicate" : "ok";
+			v6_trace_token(V6_TOKEN_VERIFIED, p, check);
 			if (i == n)
 				add_item(unknown, sizeof(unknown), label);
 			else if (seen[i])

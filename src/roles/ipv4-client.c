@@ -138,6 +138,7 @@ static uint16_t answer_questions(const struct options *o, struct rbuf *in, int f
 		int q = proto_question_number(prompt);
 		if (q == 0)
 			die("the course server sent something that is not a question");
+		v6_trace_message(V6_PROMPT_RECEIVED, q, prompt);
 		answer_for(o, q, answer, sizeof(answer));
 		if (q == Q_V6_PORT) {
 			char port[8];
@@ -146,6 +147,7 @@ static uint16_t answer_questions(const struct options *o, struct rbuf *in, int f
 		}
 		if (write_str(fd, answer) < 0)
 			die("sending the answer: %s", strerror(errno));
+		v6_trace_message(V6_ANSWER_SENT, q, answer);
 		if (q == Q_START)
 			return v6port;
 	}
@@ -160,6 +162,8 @@ static void send_tokens_back(int fd, const token_t tokens[], int n)
 					i + 1 < n ? "," : "\n");
 	if (writen(fd, reply, len) < 0)
 		die("sending the tokens: %s", strerror(errno));
+	for (int i = 0; i < n; i++)
+		v6_trace_token(V6_TOKEN_FORWARDED, tokens[i], "course server");
 	printf("sent %zu bytes: %s", len, reply);
 }
 
@@ -210,6 +214,7 @@ int main(int argc, char **argv)
 	ssize_t r = read_until(&in, "\n", line, sizeof(line), now_ms() + o.timeout_ms, &partial);
 	if (r < 0)
 		die("reading the verdict: %s", strerror(errno));
+	v6_trace_message(V6_VERDICT_RECEIVED, 0, line);
 	fputs(line, stdout);
 	fputs(V6_COLOUR_RESET, stdout);
 	Close(fd);

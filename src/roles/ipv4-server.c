@@ -147,6 +147,7 @@ static bool ask(struct session *s, int q)
 			snprintf(why, sizeof(why), "student disconnected (%s)", strerror(errno));
 			break;
 		}
+		v6_trace_message(V6_PROMPT_SENT, q, msg);
 		ssize_t n = read_until(&s->in, "\n", answer, sizeof(answer),
 				       now_ms() + s->o->answer_timeout_ms, &partial);
 		if (n <= 0) {
@@ -157,8 +158,10 @@ static bool ask(struct session *s, int q)
 						      : "reading the answer to question %d failed", q);
 			break;
 		}
-		switch (proto_check_answer(q, proto_chomp(answer), s->o->allow, s->o->nallow, &s->a,
-					   why, sizeof(why))) {
+		enum answer_check check = proto_check_answer(q, proto_chomp(answer), s->o->allow,
+							     s->o->nallow, &s->a, why, sizeof(why));
+		v6_trace_answer(q, answer, check, why);
+		switch (check) {
 		case ANSWER_OK:
 			return true;
 		case ANSWER_FAIL:
@@ -243,6 +246,7 @@ static bool run_session(const struct options *o, int fd, const char *peer)
 		test_student_server(&s);
 	}
 	verdict_line(&s.v, msg, sizeof(msg));
+	v6_trace_verdict(s.v.pass, s.v.ok, s.v.expected, s.v.concurrent, s.v.reason);
 	write_str(fd, msg);
 	write_str(fd, V6_COLOUR_RESET);
 

@@ -123,6 +123,7 @@ static _Noreturn void serve_client(int conn, int pipe_w, const char *peer, int t
 	struct token_record rec = { .pid = getpid() };
 	snprintf(rec.peer, sizeof(rec.peer), "%s", peer);
 	rec.status = token_read(conn, timeout_ms, rec.token);
+	v6_trace_token(V6_TOKEN_RECEIVED, rec.token, token_frame_name((enum token_frame)rec.status));
 	if (writen(pipe_w, &rec, sizeof(rec)) < 0)
 		warnx_("child %d: writing the pipe: %s", rec.pid, strerror(errno));
 	Close(conn);

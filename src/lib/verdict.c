@@ -73,7 +73,7 @@ void verdict_check(const char *reply, const token_t issued[], int n, const char 
 	}
 	for (int i = 0; i < n; i++)
 		if (!seen[i]) {
-			char label[16];
+			char label[24];
 			snprintf(label, sizeof(label), "client%d", i + 1);
 			add_item(missing, sizeof(missing), label);
 		}

@@ -154,6 +154,16 @@ def listening_inode(port):
     return None
 
 
+def tcp_sockets(pid):
+    """The TCP sockets pid holds, as 'socket:[inode]' strings (tracing libraries hold Unix
+    sockets of their own; those are not ours to count)."""
+    inodes = set()
+    for table in ("/proc/net/tcp6", "/proc/net/tcp"):
+        with open(table) as f:
+            inodes.update(line.split()[9] for line in f.readlines()[1:])
+    return sorted(v for v in fds(pid).values() if v.startswith("socket:[") and v[8:-1] in inodes)
+
+
 def queue_exists(key):
     with open("/proc/sysvipc/msg") as f:
         for line in f.readlines()[1:]:

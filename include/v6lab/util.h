@@ -3,6 +3,7 @@
 #ifndef V6LAB_UTIL_H
 #define V6LAB_UTIL_H
 
+#include <signal.h>
 #include <stdint.h>
 
 /* Exit code for errors (1 is a FAIL verdict, 0 a PASS). */
@@ -15,6 +16,10 @@ const char *v6_progname(void);
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A whole-number option value from min to max, or die() saying which option was wrong
+ * and what it takes: "--tokens '0': give a number from 1 to 9". */
+int option_int(const char *opt, const char *value, int min, int max);
+
 /* Monotonic milliseconds, for deadlines and latencies. */
 int64_t now_ms(void);
 /* Sleep until a monotonic deadline (restarts after signals). */
@@ -24,5 +29,10 @@ void sleep_until_ms(int64_t deadline_ms);
  * handlers that interrupt blocking calls without restarting them. */
 void ignore_sigpipe(void);
 void on_signal(int sig, void (*handler)(int));
+/* Block sig and fill wait_mask with the mask to wait with (sig unblocked). ppoll() with it
+ * is woken by sig even when sig came just before the call: a plain poll() or accept()
+ * would sleep through a SIGCHLD that arrived after the last waitpid() (a zombie until the
+ * next client). */
+void block_signal(int sig, sigset_t *wait_mask);
 
 #endif

@@ -47,6 +47,16 @@ void die(const char *fmt, ...)
 	exit(V6_EXIT_ERROR);
 }
 
+int option_int(const char *opt, const char *value, int min, int max)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(value, &end, 10);
+	if (errno || end == value || *end != '\0' || v < min || v > max)
+		die("%s '%s': give a number from %d to %d", opt, value, min, max);
+	return (int)v;
+}
+
 int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -77,4 +87,13 @@ void on_signal(int sig, void (*handler)(int))
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0; /* no SA_RESTART: a blocked call returns EINTR and the loop looks */
 	sigaction(sig, &sa, NULL);
+}
+
+void block_signal(int sig, sigset_t *wait_mask)
+{
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, sig);
+	sigprocmask(SIG_BLOCK, &block, wait_mask);
+	sigdelset(wait_mask, sig);
 }

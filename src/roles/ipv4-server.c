@@ -72,15 +72,6 @@ static _Noreturn void usage(int status)
 	exit(status);
 }
 
-static int parse_seconds(const char *opt, const char *s, int max)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (*end || v < 1 || v > max)
-		die("%s '%s': give a number from 1 to %d", opt, s, max);
-	return (int)v;
-}
-
 static struct options parse_options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -108,10 +99,10 @@ static struct options parse_options(int argc, char **argv)
 			if (!parse_port(optarg, true, &o.port))
 				die("--port '%s': give a number from 0 to 65535", optarg);
 			break;
-		case 'n': o.clients = parse_seconds("--clients", optarg, V6_MAX_CLIENTS); break;
-		case 'r': o.reply_timeout_ms = 1000 * parse_seconds("--reply-timeout", optarg, 3600); break;
-		case 'a': o.answer_timeout_ms = 1000 * parse_seconds("--answer-timeout", optarg, 3600); break;
-		case 's': o.stagger_ms = parse_seconds("--stagger-ms", optarg, 10000); break;
+		case 'n': o.clients = option_int("--clients", optarg, 1, V6_MAX_CLIENTS); break;
+		case 'r': o.reply_timeout_ms = 1000 * option_int("--reply-timeout", optarg, 1, 3600); break;
+		case 'a': o.answer_timeout_ms = 1000 * option_int("--answer-timeout", optarg, 1, 3600); break;
+		case 's': o.stagger_ms = option_int("--stagger-ms", optarg, 1, 10000); break;
 		case 'A':
 			if (o.nallow == MAX_ALLOW)
 				die("--allow: at most %d prefixes", MAX_ALLOW);
@@ -119,7 +110,7 @@ static struct options parse_options(int argc, char **argv)
 				die("--allow '%s': give an IPv6 prefix such as 2001:db8::/32", optarg);
 			break;
 		case 'g': o.grades = optarg; break;
-		case 'm': o.max_sessions = parse_seconds("--max-sessions", optarg, 10000); break;
+		case 'm': o.max_sessions = option_int("--max-sessions", optarg, 1, 10000); break;
 		case '1': o.once = true; break;
 		case 'h': usage(0);
 		default: usage(V6_EXIT_ERROR);

@@ -42,8 +42,7 @@ int main(int argc, char **argv)
 	};
 	const char *addr = NULL, *token = NULL;
 	uint16_t port = 0;
-	long index = 1, delay = 0;
-	char *end;
+	int index = 1, delay = 0;
 	int c;
 
 	v6_set_progname(argv[0]);
@@ -56,15 +55,11 @@ int main(int argc, char **argv)
 				die("--port '%s': give a number from 1 to 65535", optarg);
 			break;
 		case 'i':
-			index = strtol(optarg, &end, 10);
-			if (*end || index < 1 || index > V6_MAX_CLIENTS)
-				die("--index '%s': give a number from 1 to %d", optarg, V6_MAX_CLIENTS);
+			index = option_int("--index", optarg, 1, V6_MAX_CLIENTS);
 			break;
 		case 't': token = optarg; break;
 		case 'd':
-			delay = strtol(optarg, &end, 10);
-			if (*end || delay < 0 || delay > 3600000)
-				die("--delay-ms '%s': give milliseconds from 0 to 3600000", optarg);
+			delay = option_int("--delay-ms", optarg, 0, 3600000);
 			break;
 		case 'h': usage(0);
 		default: usage(V6_EXIT_ERROR);
@@ -75,21 +70,21 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		die("unexpected argument '%s' (see --help)", argv[optind]);
 
-	struct course_client cc = { .index = (int)index, .connect_timeout_ms = 10000,
+	struct course_client cc = { .index = index, .connect_timeout_ms = 10000,
 				    .eof_timeout_ms = 10000 };
 	if (!parse_addr(addr, port, &cc.target, &cc.target_len))
 		die("--addr '%s' is not a numeric IPv6 or IPv4 address", addr);
 	if (token) {
 		if (!token_valid(token, strlen(token)) || token_index(token) != index)
-			die("--token '%s': give client%ld: followed by 20 letters or digits", token,
+			die("--token '%s': give client%d: followed by 20 letters or digits", token,
 			    index);
 		memcpy(cc.token, token, sizeof(cc.token));
-	} else if (!token_make((int)index, cc.token)) {
+	} else if (!token_make(index, cc.token)) {
 		die("no randomness for a token: %s", strerror(errno));
 	}
 
 	ignore_sigpipe();
-	cc.send_delay_ms = (int)delay;
+	cc.send_delay_ms = delay;
 	course_client_run(&cc);
 	char text[V6_ADDRSTR_LEN];
 	sockaddr_text((struct sockaddr *)&cc.target, text, sizeof(text));
@@ -97,7 +92,7 @@ int main(int argc, char **argv)
 		warnx_("%s %s: %s", cc.failed_step, text, strerror(cc.error));
 		return V6_EXIT_ERROR;
 	}
-	printf("client%ld: sent %s to %s; server %s\n", index, cc.token, text,
+	printf("client%d: sent %s to %s; server %s\n", index, cc.token, text,
 	       cc.eof_ms ? "closed the connection" : "kept the connection open");
 	return 0;
 }

@@ -168,12 +168,14 @@ int queue_take_tokens(key_t key, token_t tokens[], int max, int64_t deadline_ms,
 			snprintf(err, errsz, "msgget key 0x%08x: %s", (unsigned)key, strerror(errno));
 		return -1;
 	}
-	int n = 0;
+	int n = 0, ignored = 0;
 	for (;;) {
 		struct token_msg m;
 		/* Wake up now and then to see whether watch_fd spoke first. */
 		arm_alarm(deadline_ms, 250);
-		ssize_t r = Msgrcv(id, &m, MSG_TEXT_SIZE, 0, 0);
+		/* MSG_NOERROR: a message too big for us (not ours) is cut, not left blocking
+		 * the queue with E2BIG. */
+		ssize_t r = Msgrcv(id, &m, MSG_TEXT_SIZE, 0, MSG_NOERROR);
 		int e = errno;
 		disarm_alarm();
 		if (r < 0) {
@@ -201,11 +203,12 @@ int queue_take_tokens(key_t key, token_t tokens[], int max, int64_t deadline_ms,
 					 n, (unsigned)key, strerror(e));
 			return -1;
 		}
-		m.text[sizeof(m.text) - 1] = '\0'; /* never trust the sender to terminate it */
+		/* Never trust the sender to terminate it: the text ends where the message does. */
+		m.text[(size_t)r < sizeof(m.text) ? (size_t)r : sizeof(m.text) - 1] = '\0';
 		if (m.mtype == V6_MSG_END)
 			break;
-		if (m.mtype != V6_MSG_TOKEN || strlen(m.text) != V6_TOKEN_LEN) {
-			warnx_("ignoring a message of type %ld that is not a token", m.mtype);
+		if (m.mtype != V6_MSG_TOKEN || !token_valid(m.text, strlen(m.text))) {
+			ignored++; /* a full queue of junk would otherwise print a line each */
 			continue;
 		}
 		if (n == max) {
@@ -214,6 +217,9 @@ int queue_take_tokens(key_t key, token_t tokens[], int max, int64_t deadline_ms,
 		}
 		memcpy(tokens[n++], m.text, V6_TOKEN_LEN + 1);
 	}
+	if (ignored)
+		warnx_("ignored %d message(s) on queue key 0x%08x that were not tokens", ignored,
+		       (unsigned)key);
 	/* Our job is done with it: remove it, or it outlives us (ipcs -q shows it). */
 	if (Msgctl(id, IPC_RMID, NULL) < 0)
 		warnx_("removing queue id %d: %s", id, strerror(errno));

@@ -9,8 +9,11 @@
  *                each sends one token
  *             -> wait for the reply "t1,...,tN\n" -> verdict PASS/FAIL -> grade log
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +41,7 @@ struct options {
 	size_t nallow;
 	const char *grades;
 	bool once;
-	int max_sessions;
+	int max_sessions, max_per_peer;
 };
 
 /* One student's session. */
@@ -67,6 +70,7 @@ static _Noreturn void usage(int status)
 		"                      (default ::1/128, 2001::/32 (Teredo), 2001:db8::/32)\n"
 		"  --grades FILE       grade log, one JSON line per session (default grades.jsonl)\n"
 		"  --max-sessions N    students served at once (default 256)\n"
+		"  --max-per-peer N    sessions at once from one address (default 32)\n"
 		"  --once              serve one student, exit 0 on PASS, 1 on FAIL\n",
 		V6_MAX_CLIENTS);
 	exit(status);
@@ -84,13 +88,15 @@ static struct options parse_options(int argc, char **argv)
 		{ "allow", required_argument, NULL, 'A' },
 		{ "grades", required_argument, NULL, 'g' },
 		{ "max-sessions", required_argument, NULL, 'm' },
+		{ "max-per-peer", required_argument, NULL, 'M' },
 		{ "once", no_argument, NULL, '1' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct options o = { .bind = "0.0.0.0", .port = 50000, .clients = 5,
 			     .reply_timeout_ms = 60000, .answer_timeout_ms = 120000,
-			     .stagger_ms = 200, .grades = "grades.jsonl", .max_sessions = 256 };
+			     .stagger_ms = 200, .grades = "grades.jsonl", .max_sessions = 256,
+			     .max_per_peer = 32 };
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -111,6 +117,7 @@ static struct options parse_options(int argc, char **argv)
 			break;
 		case 'g': o.grades = optarg; break;
 		case 'm': o.max_sessions = option_int("--max-sessions", optarg, 1, 10000); break;
+		case 'M': o.max_per_peer = option_int("--max-per-peer", optarg, 1, 10000); break;
 		case '1': o.once = true; break;
 		case 'h': usage(0);
 		default: usage(V6_EXIT_ERROR);
@@ -124,6 +131,15 @@ static struct options parse_options(int argc, char **argv)
 			parse_prefix6(defaults[i], &o.allow[o.nallow++]);
 	}
 	return o;
+}
+
+/* A NUL byte inside a line would cut it short for the string functions that check it:
+ * make it a visible '?' so that the line is judged whole. */
+static void mark_nuls(char *line, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (line[i] == '\0')
+			line[i] = '?';
 }
 
 /* Ask question q until it gets a valid answer. False: the session FAILs (s->v says why). */
@@ -149,6 +165,7 @@ static bool ask(struct session *s, int q)
 						      : "reading the answer to question %d failed", q);
 			break;
 		}
+		mark_nuls(answer, (size_t)n);
 		enum answer_check check = proto_check_answer(q, proto_chomp(answer), s->o->allow,
 							     s->o->nallow, &s->a, why, sizeof(why));
 		v6_trace_answer(q, answer, check, why);
@@ -214,6 +231,7 @@ static void test_student_server(struct session *s)
 		verdict_fail(&s->v, s->o->clients, concurrent, "connection closed without a reply");
 		return;
 	}
+	mark_nuls(reply, n > 0 ? (size_t)n : partial);
 	verdict_check(reply, issued, s->o->clients, concurrent, &s->v);
 }
 
@@ -251,17 +269,67 @@ static bool run_session(const struct options *o, int fd, const char *peer)
 	return s.v.pass;
 }
 
+/* The sessions running, with the student's address: one address may not take them all
+ * (--max-per-peer), or a student who opens hundreds of idle connections locks the whole
+ * class out until they time out. */
+struct running {
+	pid_t pid; /* 0: free slot */
+	char host[INET6_ADDRSTRLEN];
+};
+static struct running *running;
 static int live_sessions;
 
 static void on_sigchld(int sig)
 {
-	(void)sig; /* only interrupts accept() so that the loop reaps */
+	(void)sig; /* only wakes ppoll() so that the loop reaps */
 }
 
-static void reap_sessions(void)
+static void reap_sessions(int max)
 {
-	while (live_sessions > 0 && Waitpid(-1, NULL, WNOHANG) > 0)
-		live_sessions--;
+	pid_t pid;
+	while (live_sessions > 0 && (pid = Waitpid(-1, NULL, WNOHANG)) > 0)
+		for (int i = 0; i < max; i++)
+			if (running[i].pid == pid) {
+				running[i].pid = 0;
+				live_sessions--;
+			}
+}
+
+static int sessions_from(const char *host, int max)
+{
+	int n = 0;
+	for (int i = 0; i < max; i++)
+		n += running[i].pid != 0 && strcmp(running[i].host, host) == 0;
+	return n;
+}
+
+static void session_started(pid_t pid, const char *host, int max)
+{
+	for (int i = 0; i < max; i++)
+		if (running[i].pid == 0) {
+			running[i].pid = pid;
+			snprintf(running[i].host, sizeof(running[i].host), "%s", host);
+			live_sessions++;
+			return;
+		}
+}
+
+/* The address of a peer without its port. */
+static const char *host_of(const struct sockaddr_storage *ss, char *buf, size_t bufsz)
+{
+	const void *a = ss->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+						  : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+	return inet_ntop(ss->ss_family, a, buf, (socklen_t)bufsz) ? buf : "?";
+}
+
+/* Turn a student away without a session: one FAIL line that says why. */
+static void refuse(int fd, const char *peer, const char *why)
+{
+	char msg[256];
+	snprintf(msg, sizeof(msg), "FAIL: 0/0 tokens, concurrent: unknown; %s\n", why);
+	write_str(fd, msg);
+	Close(fd);
+	printf("refused %s: %s\n", peer, why);
 }
 
 int main(int argc, char **argv)
@@ -269,11 +337,16 @@ int main(int argc, char **argv)
 	v6_set_progname(argv[0]);
 	v6_set_role(V6_ROLE_IPV4_SERVER);
 	struct options o = parse_options(argc, argv);
-	char err[256], peer[V6_ADDRSTR_LEN];
+	char err[256], peer[V6_ADDRSTR_LEN], host[INET6_ADDRSTRLEN];
 	uint16_t port;
+	sigset_t wait_mask; /* SIGCHLD wakes ppoll() only, however late it comes */
 
 	ignore_sigpipe();
 	on_signal(SIGCHLD, on_sigchld);
+	block_signal(SIGCHLD, &wait_mask);
+	running = calloc((size_t)o.max_sessions, sizeof(*running));
+	if (!running)
+		die("out of memory for %d sessions", o.max_sessions);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	int listen_fd = tcp_listen(o.bind, o.port, 256, &port, err, sizeof(err));
@@ -281,14 +354,19 @@ int main(int argc, char **argv)
 		die("%s", err);
 	printf("listening on %s:%u, %d clients per student, grades in %s\n", o.bind, port,
 	       o.clients, o.grades);
+	/* Non-blocking: a connection that ppoll() saw can be gone by accept(). */
+	fcntl(listen_fd, F_SETFL, O_NONBLOCK);
 
 	for (;;) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
-		reap_sessions();
+		reap_sessions(o.max_sessions);
+		struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+		if (ppoll(&pfd, 1, NULL, &wait_mask) < 0)
+			continue; /* EINTR: a session ended, reap it */
 		int fd = Accept(listen_fd, (struct sockaddr *)&ss, &len);
 		if (fd < 0) {
-			if (errno != EINTR && errno != ECONNABORTED)
+			if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
 				warnx_("accept: %s", strerror(errno));
 			if (errno == EMFILE || errno == ENFILE)
 				sleep(1); /* out of descriptors: let sessions finish */
@@ -301,10 +379,13 @@ int main(int argc, char **argv)
 			Close(fd);
 			return pass ? 0 : 1;
 		}
+		host_of(&ss, host, sizeof(host));
 		if (live_sessions >= o.max_sessions) {
-			write_str(fd, "FAIL: 0/0 tokens, concurrent: unknown; server busy, try again "
-				      "in a minute\n");
-			Close(fd);
+			refuse(fd, peer, "server busy, try again in a minute");
+			continue;
+		}
+		if (sessions_from(host, o.max_sessions) >= o.max_per_peer) {
+			refuse(fd, peer, "too many sessions from your address at once: finish them first");
 			continue;
 		}
 		pid_t pid = Fork();
@@ -317,7 +398,7 @@ int main(int argc, char **argv)
 		if (pid < 0)
 			warnx_("fork for %s: %s", peer, strerror(errno));
 		else
-			live_sessions++;
+			session_started(pid, host, o.max_sessions);
 		Close(fd);
 	}
 }

@@ -125,7 +125,9 @@ static _Noreturn void serve_client(int conn, int pipe_w, const char *peer, int t
 	rec.status = token_read(conn, timeout_ms, rec.token);
 	v6_trace_token(V6_TOKEN_RECEIVED, rec.token, token_frame_name((enum token_frame)rec.status));
 	if (writen(pipe_w, &rec, sizeof(rec)) < 0)
-		warnx_("child %d: writing the pipe: %s", rec.pid, strerror(errno));
+		warnx_(errno == EPIPE ? "child %d: %s came after the last token needed: not passed on"
+				      : "child %d: writing the pipe: %s", rec.pid,
+		       errno == EPIPE ? peer : strerror(errno));
 	Close(conn);
 	Close(pipe_w);
 	_exit(0);
@@ -181,6 +183,8 @@ static int read_record(int pipe_r, token_t *slot)
 
 static int collect_tokens(int listen_fd, int n, token_t tokens[], int timeout_ms)
 {
+	sigset_t wait_mask; /* SIGCHLD wakes ppoll() only, however late it comes */
+	block_signal(SIGCHLD, &wait_mask);
 	int pipe_fds[2];
 	if (Pipe(pipe_fds) < 0)
 		die("pipe: %s", strerror(errno));
@@ -191,7 +195,7 @@ static int collect_tokens(int listen_fd, int n, token_t tokens[], int timeout_ms
 			{ .fd = listen_fd, .events = POLLIN },
 			{ .fd = pipe_fds[0], .events = POLLIN },
 		};
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		if (ppoll(pfd, 2, NULL, &wait_mask) < 0 && errno != EINTR)
 			die("poll: %s", strerror(errno));
 		if (pfd[1].revents & POLLIN)
 			got += read_record(pipe_fds[0], &tokens[got]);
@@ -229,10 +233,12 @@ int main(int argc, char **argv)
 
 	int n = collect_tokens(listen_fd, o.tokens, tokens, o.read_timeout_ms);
 	Close(listen_fd); /* all tokens are in: a 6th client is refused */
-	reap_children(0); /* no zombie: wait for every child still running */
 
+	/* Hand the tokens over first: a straggler (an extra client that sends nothing) must
+	 * not hold them back until its read timeout. */
 	if (queue_put_tokens(qid, tokens, n, now_ms() + 30000) < 0)
 		die("putting the tokens on queue id %d: %s", qid, strerror(errno));
 	printf("put %d token(s) on message queue key 0x%08x (id %d)\n", n, (unsigned)key, qid);
+	reap_children(0); /* no zombie: wait for every child still running */
 	return 0;
 }

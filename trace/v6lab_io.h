@@ -43,7 +43,7 @@ LTTNG_UST_TRACEPOINT_EVENT_CLASS(v6lab_io, io_result,
 		lttng_ust_field_integer(int64_t, ret, ret)
 		lttng_ust_field_integer(int, err, err)
 		lttng_ust_field_integer(int, ntokens, ntokens)
-		lttng_ust_field_string(tokens, tokens)))
+		lttng_ust_field_string(tokens, V6LAB_TP_TEXT(tokens))))
 
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(v6lab_io, io_entry, v6lab_io, read_entry,
 	LTTNG_UST_TP_ARGS(int, role, int, fd, int, kind, size_t, count))

@@ -93,7 +93,7 @@ LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, msgsnd,
 		lttng_ust_field_integer(int, ret, ret)
 		lttng_ust_field_integer(int, err, err)
 		lttng_ust_field_integer(int, ntokens, ntokens)
-		lttng_ust_field_string(tokens, tokens)))
+		lttng_ust_field_string(tokens, V6LAB_TP_TEXT(tokens))))
 
 /* msgtyp: the type asked for (0 = any). */
 LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, msgrcv_entry,
@@ -118,7 +118,7 @@ LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, msgrcv,
 		lttng_ust_field_integer(int64_t, ret, ret)
 		lttng_ust_field_integer(int, err, err)
 		lttng_ust_field_integer(int, ntokens, ntokens)
-		lttng_ust_field_string(tokens, tokens)))
+		lttng_ust_field_string(tokens, V6LAB_TP_TEXT(tokens))))
 
 LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, msgctl_entry,
 	LTTNG_UST_TP_ARGS(int, role, int, id, int, cmd),

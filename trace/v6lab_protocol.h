@@ -33,7 +33,7 @@ LTTNG_UST_TRACEPOINT_EVENT_CLASS(v6lab_protocol, message,
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_enum(v6lab_protocol, role, int, role, role)
 		lttng_ust_field_integer(int, question, question)
-		lttng_ust_field_string(text, text)))
+		lttng_ust_field_string(text, V6LAB_TP_TEXT(text))))
 
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(v6lab_protocol, message, v6lab_protocol, prompt_sent,
 	LTTNG_UST_TP_ARGS(int, role, int, question, const char *, text))
@@ -51,9 +51,9 @@ LTTNG_UST_TRACEPOINT_EVENT(v6lab_protocol, answer_checked,
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_enum(v6lab_protocol, role, int, role, role)
 		lttng_ust_field_integer(int, question, question)
-		lttng_ust_field_string(answer, answer)
+		lttng_ust_field_string(answer, V6LAB_TP_TEXT(answer))
 		lttng_ust_field_enum(v6lab_protocol, answer_check, int, result, result)
-		lttng_ust_field_string(why, why)))
+		lttng_ust_field_string(why, V6LAB_TP_TEXT(why))))
 
 /* One step of one token. index: K of "clientK:" (0 if there is no token);
  * detail: what happened (see trace/README.md for each event). */
@@ -62,8 +62,8 @@ LTTNG_UST_TRACEPOINT_EVENT_CLASS(v6lab_protocol, token_step,
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_enum(v6lab_protocol, role, int, role, role)
 		lttng_ust_field_integer(int, index, index)
-		lttng_ust_field_string(token, token)
-		lttng_ust_field_string(detail, detail)))
+		lttng_ust_field_string(token, V6LAB_TP_TEXT(token))
+		lttng_ust_field_string(detail, V6LAB_TP_TEXT(detail))))
 
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(v6lab_protocol, token_step, v6lab_protocol, token_generated,
 	LTTNG_UST_TP_ARGS(int, role, int, index, const char *, token, const char *, detail))
@@ -83,8 +83,8 @@ LTTNG_UST_TRACEPOINT_EVENT(v6lab_protocol, verdict,
 		lttng_ust_field_integer(int, pass, pass)
 		lttng_ust_field_integer(int, ok, ok)
 		lttng_ust_field_integer(int, expected, expected)
-		lttng_ust_field_string(concurrent, concurrent)
-		lttng_ust_field_string(reason, reason)))
+		lttng_ust_field_string(concurrent, V6LAB_TP_TEXT(concurrent))
+		lttng_ust_field_string(reason, V6LAB_TP_TEXT(reason))))
 
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_protocol, prompt_sent, LTTNG_UST_TRACEPOINT_LOGLEVEL_NOTICE)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_protocol, prompt_received, LTTNG_UST_TRACEPOINT_LOGLEVEL_NOTICE)

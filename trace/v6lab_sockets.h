@@ -68,7 +68,7 @@ LTTNG_UST_TRACEPOINT_EVENT_CLASS(v6lab_sockets, addr_entry,
 		lttng_ust_field_enum(v6lab_sockets, role, int, role, role)
 		lttng_ust_field_integer(int, fd, fd)
 		lttng_ust_field_enum(v6lab_sockets, family, int, family, family)
-		lttng_ust_field_string(addr, addr)
+		lttng_ust_field_string(addr, V6LAB_TP_TEXT(addr))
 		lttng_ust_field_integer(int, port, port)))
 
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(v6lab_sockets, addr_result,
@@ -78,7 +78,7 @@ LTTNG_UST_TRACEPOINT_EVENT_CLASS(v6lab_sockets, addr_result,
 		lttng_ust_field_enum(v6lab_sockets, role, int, role, role)
 		lttng_ust_field_integer(int, fd, fd)
 		lttng_ust_field_enum(v6lab_sockets, family, int, family, family)
-		lttng_ust_field_string(addr, addr)
+		lttng_ust_field_string(addr, V6LAB_TP_TEXT(addr))
 		lttng_ust_field_integer(int, port, port)
 		lttng_ust_field_integer(int, ret, ret)
 		lttng_ust_field_integer(int, err, err)))
@@ -126,7 +126,7 @@ LTTNG_UST_TRACEPOINT_EVENT(v6lab_sockets, accept,
 		lttng_ust_field_integer(int, fd, fd)
 		lttng_ust_field_integer(int, new_fd, new_fd)
 		lttng_ust_field_enum(v6lab_sockets, family, int, family, family)
-		lttng_ust_field_string(addr, addr)
+		lttng_ust_field_string(addr, V6LAB_TP_TEXT(addr))
 		lttng_ust_field_integer(int, port, port)
 		lttng_ust_field_integer(int, err, err)))
 

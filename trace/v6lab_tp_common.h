@@ -43,6 +43,13 @@
 		lttng_ust_field_enum_value("file", 4)               \
 		lttng_ust_field_enum_value("other", 5))
 
+/*
+ * Text fields are never empty: "-" stands for "nothing". babeltrace2 2.0.4 (Debian 12),
+ * and so bt2, can show an empty string field with the value of an earlier string of the
+ * stream (babeltrace 1.5 reads the same trace right), so an empty string is never written.
+ */
+#define V6LAB_TP_TEXT(s) ((s) && (s)[0] ? (s) : "-")
+
 /* Room for the tokens found in one buffer: up to 9 of 28 characters, comma-separated. */
 #define V6LAB_TP_TOKENS_MAX (9 * 29)
 

@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: MIT
+"""scripts/v6trace: turn a v6lab trace into answers a student can act on."""
+import argparse
+import json
+import signal
+import sys
+
+from . import diagram, export, lint, model, reader, tokens
+
+EPILOG = """examples:
+  scripts/trace -o /tmp/run -- scripts/exercise
+  scripts/v6trace summary /tmp/run
+  scripts/v6trace tokens /tmp/run          # every token, hop by hop
+  scripts/v6trace lint /tmp/run            # the classic mistakes (exit 1 if any)
+  scripts/v6trace export /tmp/run --chrome /tmp/run.json   # open in ui.perfetto.dev
+  scripts/v6trace diagram /tmp/run --svg /tmp/run.svg
+"""
+
+
+def _load(path):
+    events, stats = reader.read(path)
+    _warn(stats)
+    return model.Trace(path, events, stats)
+
+
+def _warn(stats):
+    if stats.discarded:
+        print(f"v6trace: warning: the tracer discarded {stats.discarded} event(s): the "
+              "analysis may miss hops (give the channel bigger sub-buffers)", file=sys.stderr)
+
+
+def _ms(x):
+    return f"{x:.3f}"
+
+
+def cmd_summary(a):
+    t = _load(a.trace)
+    rows = []
+    for p in t.ordered():
+        rows.append(dict(role=p.role, vpid=p.vpid, parent=p.parent, procname=p.procname,
+                         start_ms=round(t.rel_ms(p.first_ts), 6),
+                         end_ms=round(t.rel_ms(p.last_ts), 6),
+                         lifetime_ms=round((p.last_ts - p.first_ts) / 1e6, 6),
+                         events=dict(sorted(p.by_kind.items())),
+                         failed=[dict(t_ms=round(t.rel_ms(ts), 6), call=c, errno=n)
+                                 for ts, c, n in p.failed]))
+    if a.json:
+        json.dump(dict(trace=a.trace, events=t.stats.events, discarded=t.stats.discarded,
+                       processes=rows), sys.stdout, indent=1)
+        print()
+        return 0
+    print(f"{a.trace}: {t.stats.events} events, {len(rows)} processes")
+    print(f"{'role':<12} {'vpid':>7} {'parent':>7} {'start ms':>10} {'lifetime ms':>11}  "
+          f"events by kind  failed calls")
+    for r in rows:
+        kinds = " ".join(f"{k}={v}" for k, v in r["events"].items())
+        failed = {}
+        for fc in r["failed"]:
+            k = f"{fc['call']} {fc['errno']}"
+            failed[k] = failed.get(k, 0) + 1
+        ftext = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in failed.items()) or "-"
+        print(f"{r['role']:<12} {r['vpid']:>7} {r['parent'] or '-':>7} {_ms(r['start_ms']):>10} "
+              f"{_ms(r['lifetime_ms']):>11}  {kinds}  {ftext}")
+    return 0
+
+
+def cmd_tree(a):
+    t = _load(a.trace)
+
+    def node(p):
+        return dict(vpid=p.vpid, role=p.role, procname=p.procname,
+                    forked_ms=None if p.fork_ts is None else round(t.rel_ms(p.fork_ts), 6),
+                    start_ms=round(t.rel_ms(p.first_ts), 6), end_ms=round(t.rel_ms(p.last_ts), 6),
+                    launched_by=p.outside_parent if p.parent is None else None,
+                    children=[node(t.procs[c]) for c in p.children if c in t.procs])
+    roots = [node(p) for p in t.roots()]
+    if a.json:
+        json.dump(dict(trace=a.trace, roots=roots), sys.stdout, indent=1)
+        print()
+        return 0
+
+    def show(n, depth):
+        how = (f"forked at {_ms(n['forked_ms'])} ms" if n["forked_ms"] is not None
+               else f"started by pid {n['launched_by']}" if n["launched_by"] else "")
+        print(f"{'    ' * depth}{'└── ' if depth else ''}{n['role']} [{n['vpid']}]  "
+              f"{how}, {_ms(n['start_ms'])} .. {_ms(n['end_ms'])} ms")
+        for c in n["children"]:
+            show(c, depth + 1)
+    for r in roots:
+        show(r, 0)
+    return 0
+
+
+def cmd_tokens(a):
+    events, stats = reader.read(a.trace, tokens.WANT)
+    _warn(stats)
+    t0 = stats.first_ts or 0
+    flows = tokens.follow(events)
+    s = tokens.summary(flows)
+    if a.json:
+        json.dump(dict(trace=a.trace, summary=s, tokens=tokens.to_json(flows, t0)),
+                  sys.stdout, indent=1)
+        print()
+    else:
+        labels = dict(tokens.HOPS)
+        for fl in flows:
+            kinds = sorted({f["kind"] for f in fl.flags})
+            print(f"{fl.token}  {'ok' if not kinds else 'FLAGGED: ' + ', '.join(kinds)}")
+            prev = None
+            for key, (ts, vpid, role, _, detail) in fl.path():
+                lat = "" if prev is None else f"+{(ts - prev) / 1e6:.3f} ms"
+                extra = f" ({detail})" if detail and key == "verified" else ""
+                print(f"  {(ts - t0) / 1e6:10.3f} ms {lat:>13}  {key:<12} {role}[{vpid}]  "
+                      f"{labels[key]}{extra}")
+                prev = ts
+            for f in fl.flags:
+                print(f"  ! {f['kind']} at {f['hop']} ({f['role']}[{f['vpid']}], "
+                      f"{(f['ts'] - t0) / 1e6:.3f} ms): {f['why']}")
+        print(f"{s['tokens']} token(s): {s['complete']} complete, {s['lost']} lost, "
+              f"{s['duplicated']} duplicated, {s['altered']} altered, {s['reordered']} reordered")
+    return 0 if s["complete"] == s["tokens"] else 1
+
+
+def cmd_lint(a):
+    t = _load(a.trace)
+    found = lint.lint(t)
+    if a.json:
+        json.dump(dict(trace=a.trace, findings=found), sys.stdout, indent=1)
+        print()
+    elif not found:
+        print(f"{a.trace}: no finding: the student's programs made none of the classic mistakes")
+    else:
+        for f in found:
+            where = f"fd {f['fd']}" if f["fd"] is not None else ""
+            print(f"{f['t_ms']:10.3f} ms  {f['role']}[{f['vpid']}] {where}: {f['title']} "
+                  f"[{f['kind']}]")
+            print(f"              {f['why']}")
+            print(f"              read: {f['read']}")
+        print(f"{len(found)} finding(s)")
+    return 1 if found else 0
+
+
+def cmd_export(a):
+    t = _load(a.trace)
+    flows = tokens.follow(t.events)
+    doc = export.chrome(t, flows)
+    with open(a.chrome, "w") as f:
+        json.dump(doc, f)
+    n = len(doc["traceEvents"])
+    if a.json:
+        json.dump(dict(output=a.chrome, trace_events=n, tokens=len(flows)), sys.stdout)
+        print()
+    else:
+        print(f"wrote {a.chrome}: {n} trace events, {len(flows)} token flows "
+              "(open it in https://ui.perfetto.dev or chrome://tracing)")
+    return 0
+
+
+def cmd_diagram(a):
+    t = _load(a.trace)
+    if a.svg:
+        with open(a.svg, "w") as f:
+            f.write(diagram.svg(t, a.max_arrows))
+    if a.mermaid or not a.svg:
+        text = diagram.mermaid(t, a.max_arrows)
+        if a.mermaid and a.mermaid != "-":
+            with open(a.mermaid, "w") as f:
+                f.write(text)
+        elif not a.json:
+            sys.stdout.write(text)
+    lines, arrows = diagram.build(t)
+    if a.json:
+        json.dump(dict(lifelines=[ln.label for ln in lines],
+                       arrows=[dict(t_ms=round(t.rel_ms(ts), 6), src=str(x), dst=str(y),
+                                    label=lb, style=st) for ts, x, y, lb, st in arrows]),
+                  sys.stdout, indent=1)
+        print()
+    elif a.svg:
+        print(f"wrote {a.svg}: {len(lines)} lifelines, {len(arrows)} arrows")
+    return 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="v6trace", description=__doc__, epilog=EPILOG,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+
+    def add(name, fn, helptext):
+        p = sub.add_parser(name, help=helptext, description=helptext)
+        p.add_argument("trace", metavar="TRACE", help="trace directory (scripts/trace -o DIR)")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.set_defaults(fn=fn)
+        return p
+    add("summary", cmd_summary, "one row per process: role, vpid, parent, lifetime, events "
+        "by kind, failed calls with errno names")
+    add("tree", cmd_tree, "the process tree rebuilt from the fork events")
+    add("tokens", cmd_tokens, "every token through every hop, with times and latencies; "
+        "lost, duplicated, altered, reordered tokens flagged (exit 1 if any)")
+    add("lint", cmd_lint, "the classic mistakes of the assignment, from the trace alone "
+        "(exit 1 if any)")
+    p = add("export", cmd_export, "Chrome/Perfetto trace-event JSON: a track per process, "
+            "spans for connections and blocking calls, a flow arrow per token")
+    p.add_argument("--chrome", metavar="OUT.json", required=True)
+    p = add("diagram", cmd_diagram, "the run as a sequence diagram (SVG, or Mermaid text)")
+    p.add_argument("--svg", metavar="OUT.svg")
+    p.add_argument("--mermaid", metavar="OUT.mmd", nargs="?", const="-",
+                   help="Mermaid text (to stdout, or to OUT.mmd)")
+    p.add_argument("--max-arrows", type=int, default=400, help="draw at most this many (400)")
+    a = ap.parse_args(argv)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `v6trace ... | head` ends quietly
+    try:
+        return a.fn(a)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"v6trace: {e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,203 @@
+# SPDX-License-Identifier: MIT
+"""Every token followed through every hop of the relay (trace/README.md, "One token, hop
+by hop"), with the time and latency of each hop; lost, duplicated, altered and reordered
+tokens flagged with where it happened."""
+
+# The hops, in the order a token takes them: (key, what a student reads).
+HOPS = [
+    ("generated", "course client made it"),
+    ("sent", "course client wrote it to the IPv6 server (socket)"),
+    ("child-read", "ipv6-server child read it (socket)"),
+    ("pipe-write", "child wrote it to the pipe"),
+    ("pipe-read", "ipv6-server parent read it off the pipe"),
+    ("msgsnd", "ipv6-server put it on the message queue"),
+    ("msgrcv", "ipv4-client took it off the message queue"),
+    ("reply", "ipv4-client sent it back (socket)"),
+    ("course-read", "ipv4-server read the reply (socket)"),
+    ("verified", "ipv4-server checked it"),
+]
+HOP_INDEX = {k: i for i, (k, _) in enumerate(HOPS)}
+COURSE = ("ipv4-server", "ipv6-client")
+# Hops that must keep the order of the hop before them (FIFO: the pipe, the queue, the reply
+# built from the queue). The others may legitimately reorder (five connections at once).
+FIFO = {"pipe-read": "pipe-write", "msgrcv": "msgsnd", "reply": "msgrcv"}
+# Fallbacks: a token split over two reads is in neither read event; the protocol step says
+# when the reader had it whole.
+FALLBACK = {"child-read": "token_received", "course-read": "token_verified"}
+
+WANT = {"v6lab_protocol:token_generated", "v6lab_protocol:token_received",
+        "v6lab_protocol:token_verified", "v6lab_io:read", "v6lab_io:write",
+        "v6lab_ipc:msgsnd", "v6lab_ipc:msgrcv", "v6lab_io:write_entry", "v6lab_ipc:msgsnd_entry"}
+# A token leaves when its write starts (X_entry): the reader's read can return before the
+# writer's result event is recorded. Without entry events, the result's time is used.
+ENTRY = {"v6lab_io:write_entry": "v6lab_io:write", "v6lab_ipc:msgsnd_entry": "v6lab_ipc:msgsnd"}
+
+
+def hop_of(e):
+    """(hop key, [tokens]) of an event, or None. Protocol fallbacks are keyed '~hop'."""
+    name, f = e.name, e.f
+    if name.startswith("v6lab_protocol:"):
+        tok = f.get("token") or "-"
+        if tok == "-":  # the providers write "-" for "no token"
+            return None
+        step = name[15:]
+        if step == "token_generated":
+            return "generated", [tok]
+        if step == "token_received":
+            return "~child-read", [tok]
+        if step == "token_verified":
+            return "verified", [tok]
+        return None
+    n = f.get("ntokens", 0)
+    if n <= 0:
+        return None
+    toks = f.get("tokens", "-").split(",")[:n]
+    role, short = f.get("role"), name.split(":", 1)[1]
+    if short == "msgsnd":
+        return ("msgsnd", toks) if f.get("ret", -1) == 0 else None
+    if short == "msgrcv":
+        return ("msgrcv", toks) if f.get("ret", -1) >= 0 else None
+    kind = f.get("kind")
+    if kind == "pipe":
+        return ("pipe-write" if short == "write" else "pipe-read"), toks
+    if kind != "socket":
+        return None
+    if short == "write":
+        if role in COURSE:
+            return "sent", toks
+        if role == "ipv4-client":
+            return "reply", toks
+    else:
+        if role == "ipv6-server":
+            return "child-read", toks
+        if role == "ipv4-server":
+            return "course-read", toks
+    return None
+
+
+class Flow:
+    def __init__(self, token):
+        self.token = token
+        self.index = int(token[6]) if len(token) > 6 and token[6].isdigit() else 0
+        self.hops = {}       # key -> [(ts, vpid, role, position in the event, detail)]
+        self.fallback = {}   # key -> (ts, vpid, role, 0, detail)
+        self.flags = []      # {"kind", "hop", "vpid", "ts", "why"}
+
+    def seen(self, key):
+        """(ts, vpid, role, pos, detail) of a hop: its first event, or the fallback."""
+        h = self.hops.get(key)
+        if h:
+            return h[0]
+        return self.fallback.get(key)
+
+    def path(self):
+        return [(k, self.seen(k)) for k, _ in HOPS if self.seen(k)]
+
+
+def follow(events):
+    """Token flows from time-ordered events (all, or those of WANT)."""
+    flows = {}
+    present = set()
+    entries = {}  # (vtid, result event name) -> time of the entry event
+    for e in events:
+        if e.name in ENTRY:
+            entries[(e.vtid, ENTRY[e.name])] = e.ts
+            continue
+        h = hop_of(e)
+        if h is None:
+            continue
+        key, toks = h
+        role = e.f.get("role")
+        detail = e.f.get("detail", "")
+        ts = entries.pop((e.vtid, e.name), e.ts) if e.name in ENTRY.values() else e.ts
+        for pos, tok in enumerate(toks):
+            fl = flows.get(tok)
+            if fl is None:
+                fl = flows[tok] = Flow(tok)
+            if key[0] == "~":
+                k = key[1:]
+                if k not in fl.fallback:
+                    fl.fallback[k] = (ts, e.vpid, role, pos, detail)
+                present.add(k)
+            else:
+                fl.hops.setdefault(key, []).append((ts, e.vpid, role, pos, detail))
+                present.add(key)
+    _flag(flows, present)
+    return sorted(flows.values(), key=lambda fl: (fl.seen(fl.path()[0][0])[0], fl.token))
+
+
+def _flag(flows, present):
+    expected = [k for k, _ in HOPS if k in present]
+    generators = "generated" in present
+    for fl in flows.values():
+        path = fl.path()
+        # duplicated: the same hop more than once (two reads, two msgsnd, twice in a reply),
+        # or the course server's own "duplicate"
+        for key, evs in fl.hops.items():
+            if len(evs) > 1 and key != "verified":
+                ts, vpid, role = evs[1][0], evs[1][1], evs[1][2]
+                fl.flags.append(dict(kind="duplicated", hop=key, vpid=vpid, role=role, ts=ts,
+                                     why=f"{key} happened {len(evs)} times"))
+        for ts, vpid, role, _, detail in fl.hops.get("verified", []):
+            if detail in ("duplicate", "unknown"):
+                fl.flags.append(dict(kind="duplicated" if detail == "duplicate" else "altered",
+                                     hop="verified", vpid=vpid, role=role, ts=ts,
+                                     why=f"the course server found it {detail}"))
+        # altered: never generated, though the course side was traced
+        if generators and not fl.seen("generated"):
+            first_key, (ts, vpid, role, _, _) = path[0]
+            fl.flags.append(dict(kind="altered", hop=first_key, vpid=vpid, role=role, ts=ts,
+                                 why="no course client made this token: it was changed on "
+                                     f"the way, first seen at {first_key}"))
+        # lost: stops before the last hop the trace shows for any token
+        last_key = path[-1][0]
+        later = [k for k in expected if HOP_INDEX[k] > HOP_INDEX[last_key]]
+        if later:
+            ts, vpid, role = path[-1][1][:3]
+            fl.flags.append(dict(kind="lost", hop=later[0], vpid=vpid, role=role, ts=ts,
+                                 why=f"last seen at {last_key}; never reached {later[0]}"))
+    # reordered: a FIFO hop that delivered tokens in another order than they went in,
+    # compared within each reading process
+    for key, before in FIFO.items():
+        groups = {}
+        for fl in flows.values():
+            a, b = fl.seen(before), fl.seen(key)
+            if a and b:
+                groups.setdefault(b[1], []).append(((a[0], a[3]), (b[0], b[3]), fl))
+        for items in groups.values():
+            items.sort(key=lambda x: x[0])
+            high = None
+            for _, bkey, fl in items:
+                if high is not None and bkey < high:
+                    b = fl.seen(key)
+                    fl.flags.append(dict(kind="reordered", hop=key, vpid=b[1], role=b[2],
+                                         ts=b[0], why=f"overtaken at {key}: it went into "
+                                         f"{before} earlier than a token that came out first"))
+                else:
+                    high = bkey if high is None or bkey > high else high
+
+
+def summary(flows):
+    s = {"tokens": len(flows), "complete": 0, "lost": 0, "duplicated": 0, "altered": 0,
+         "reordered": 0}
+    for fl in flows:
+        kinds = {f["kind"] for f in fl.flags}
+        if not kinds:
+            s["complete"] += 1
+        for k in kinds:
+            s[k] += 1
+    return s
+
+
+def to_json(flows, t0):
+    out = []
+    for fl in flows:
+        hops, prev = [], None
+        for key, (ts, vpid, role, _, detail) in fl.path():
+            hops.append(dict(hop=key, ts=ts, t_ms=round((ts - t0) / 1e6, 6), vpid=vpid,
+                             role=role, latency_ms=None if prev is None
+                             else round((ts - prev) / 1e6, 6), detail=detail))
+            prev = ts
+        out.append(dict(token=fl.token, index=fl.index, hops=hops,
+                        flags=[dict(f, t_ms=round((f["ts"] - t0) / 1e6, 6)) for f in fl.flags]))
+    return out

@@ -723,10 +723,11 @@ static bool reason_is(unsigned int reason, const char *name)
 	return !strcmp(enum_name(&drop_reasons, reason, buf, sizeof(buf)), name);
 }
 
-/* Errors that mean "try again", not "accept() is broken". */
+/* Errors that mean "try again", not "accept() is broken"; 512..516 are the kernel's
+ * ERESTART* codes, seen at sys_exit when a signal interrupts the call. */
 static bool soft_accept_error(int err)
 {
-	return err == EAGAIN || err == EINTR || err == ECONNABORTED || err == ERESTART;
+	return err == EAGAIN || err == EINTR || err == ECONNABORTED || (err >= 512 && err <= 516);
 }
 
 static void diag_event(const struct aw_event *e)
@@ -788,8 +789,10 @@ static void diag_event(const struct aw_event *e)
 			d->drops_nosock++;
 		} else if (reason_is(e->reason, "TCP_LISTEN_OVERFLOW")) {
 			d->drops_overflow++;
-		} else if (!(e->flags & AW_F_OUTBOUND) &&
+		} else if (!(e->flags & (AW_F_OUTBOUND | AW_F_LISTENER)) &&
 			   (e->tcpflags & (AW_TCP_SYN | AW_TCP_ACK)) == AW_TCP_SYN) {
+			/* Dropped before any socket saw it (a listener that received a duplicate
+			 * SYN and answered it frees it too: that one is not the cause). */
 			if (!d->drops_syn++)
 				d->drop_syn = *e;
 		} else if (!d->drops_other++) {

@@ -1,0 +1,366 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""acceptwatch scenarios, each with a known cause, in network namespaces made here.
+
+    acceptwatch_test.py BUILD_BIN SCENARIO
+
+Topology (created and removed by each run, names unique to the run):
+    netns cli-<id>  192.0.2.1 / 2001:db8:a5::1  ==veth==  netns srv-<id>  192.0.2.2 / 2001:db8:a5::2
+The server side is a small Python listener (or the real ipv6-server for "assignment"), the client
+side plain connect()s; acceptwatch runs in the host namespace and sees both. Exit 77 = skipped.
+"""
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+SKIP = 77
+CLI4, SRV4 = "192.0.2.1", "192.0.2.2"
+CLI6, SRV6 = "2001:db8:a5::1", "2001:db8:a5::2"
+
+# The listener run inside srv: bind, listen, print "ready", then accept (or not).
+LISTENER = r"""
+import socket, sys, time
+family, addr, port, backlog, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+s = socket.socket(socket.AF_INET6 if family == "6" else socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if family == "6":
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind((addr, port))
+s.listen(backlog)
+print("ready", flush=True)
+if mode == "accept":
+    c, peer = s.accept()
+    print("accepted", peer[0], flush=True)
+    c.close()
+else:
+    time.sleep(60)
+"""
+
+# The client run inside cli: N connections at once, held open for HOLD seconds.
+CLIENT = r"""
+import socket, sys, time, errno
+addr, port, n, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+socks = []
+for i in range(n):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setblocking(False)
+    s.connect_ex((addr, port))
+    socks.append(s)
+    time.sleep(0.05)
+time.sleep(hold)
+"""
+
+
+class Skip(Exception):
+    pass
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def sh(*args, ns=None, check_rc=True):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + [str(a) for a in args]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if check_rc and p.returncode:
+        raise Failure(f"{' '.join(cmd)} failed: {p.stderr.strip()}")
+    return p.stdout
+
+
+class Lab:
+    """Two namespaces joined by a veth pair; removed on every exit path."""
+
+    def __init__(self):
+        tag = f"{os.getpid()}-{random.randrange(1 << 16):04x}"
+        self.srv, self.cli = f"aw-srv-{tag}", f"aw-cli-{tag}"
+        self.procs = []
+        self.port = random.randrange(20000, 60000)
+
+    def __enter__(self):
+        for ns in (self.srv, self.cli):
+            sh("ip", "netns", "add", ns)
+        sh("ip", "link", "add", "v-cli", "netns", self.cli, "type", "veth",
+           "peer", "name", "v-srv", "netns", self.srv)
+        for ns, dev, a4, a6 in ((self.cli, "v-cli", CLI4, CLI6), (self.srv, "v-srv", SRV4, SRV6)):
+            sh("ip", "addr", "add", f"{a4}/24", "dev", dev, ns=ns)
+            sh("ip", "addr", "add", f"{a6}/64", "dev", dev, "nodad", ns=ns)
+            sh("ip", "link", "set", "lo", "up", ns=ns)
+            sh("ip", "link", "set", dev, "up", ns=ns)
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        for ns in (self.srv, self.cli):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        return False
+
+    def spawn(self, ns, *args, **kw):
+        cmd = (["ip", "netns", "exec", ns] if ns else []) + [str(a) for a in args]
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def listener(self, family, addr, backlog=16, mode="accept"):
+        p = self.spawn(self.srv, sys.executable, "-c", LISTENER, family, addr, self.port, backlog, mode)
+        line = p.stdout.readline()
+        if line.strip() != "ready":
+            raise Failure(f"listener did not start: {line!r} {p.stderr.read()}")
+        return p
+
+    def clients(self, addr, n=1, hold=3.0):
+        return self.spawn(self.cli, sys.executable, "-c", CLIENT, addr, self.port, n, hold)
+
+    def nft(self, ns, ruleset):
+        p = subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=ruleset,
+                           capture_output=True, text=True)
+        check(p.returncode == 0, f"nft failed: {p.stderr.strip()}")
+
+
+class Watch:
+    """acceptwatch running in the host namespace; waits until it is attached."""
+
+    def __init__(self, lab, *args):
+        self.p = lab.spawn(None, AW, *args)
+        line = self.p.stderr.readline()
+        if "watching" not in line and "tracing" not in line:
+            rest = self.p.stderr.read()
+            msg = (line + rest).strip()
+            if self.p.wait() == 1 and ("root" in msg or "BTF" in msg or "tracefs" in msg):
+                raise Skip(msg)
+            raise Failure(f"acceptwatch did not start: {msg}")
+
+    def verdict(self, timeout=30):
+        out, err = self.p.communicate(timeout=timeout)
+        print(out, end="")
+        lines = [l for l in out.splitlines() if l.startswith("{")]
+        check(len(lines) == 1, f"expected one JSON verdict, got {out!r} {err!r}")
+        return json.loads(lines[0])
+
+    def stop(self):
+        self.p.send_signal(signal.SIGINT)
+        out, err = self.p.communicate(timeout=10)
+        return [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+
+
+def diagnose(lab, seconds, *extra):
+    return Watch(lab, "-P", lab.port, "--json", "--diagnose", seconds, *extra)
+
+
+def expect_verdict(v, name):
+    check(v["verdict"] == name, f"verdict {v['verdict']!r}, expected {name!r}: {v['message']}")
+
+
+# ---- scenarios ----
+
+def normal_accept_ipv6(lab):
+    w = diagnose(lab, 10)
+    srv = lab.listener("6", "::")
+    lab.clients(SRV6, 1, 1)
+    v = w.verdict()
+    expect_verdict(v, "accepted")
+    a = v["accept"]
+    check(a["pid"] == srv.pid or a["comm"].startswith("python"), f"accept by {a}")
+    check(a["remote"] == CLI6 and not a["v4mapped"], f"peer {a['remote']}")
+    check(not a["early"], "accept() was entered after acceptwatch started")
+    check(v["syns"] >= 1 and v["established"] >= 1 and v["accept_calls"] >= 1, f"events: {v}")
+    check(CLI6 in v["message"], v["message"])
+
+
+def normal_accept_ipv4(lab):
+    # A plain IPv4 listener: the peer is 192.0.2.1.
+    w = diagnose(lab, 10)
+    lab.listener("4", "0.0.0.0")
+    lab.clients(SRV4, 1, 1)
+    v = w.verdict()
+    expect_verdict(v, "accepted")
+    check(v["accept"]["remote"] == CLI4 and not v["accept"]["v4mapped"], f"peer {v['accept']}")
+    check(v["syns"] >= 1 and v["established"] >= 1, f"events: {v}")
+    # A dual-stack listener: the same client shows up IPv4-mapped, and is labelled so.
+    w = diagnose(lab, 10)
+    lab.listener("6", "::")
+    lab.clients(SRV4, 1, 1)
+    v = w.verdict()
+    expect_verdict(v, "accepted")
+    check(v["accept"]["remote"] == "::ffff:" + CLI4 and v["accept"]["v4mapped"], f"{v['accept']}")
+    check("IPv4-mapped" in v["message"], v["message"])
+
+
+def nothing_listening(lab):
+    w = diagnose(lab, 2)
+    lab.clients(SRV4, 1, 1.5)
+    v = w.verdict()
+    expect_verdict(v, "rst_no_listener")
+    check(v["syns"] >= 1 and v["rst_sent"] >= 1, f"events: {v}")
+    check(f"{SRV4}:{lab.port}" in v["message"], v["message"])
+    check(any("RST" in e and "NO_SOCKET" in e for e in v["evidence"]), v["evidence"])
+
+
+def bound_elsewhere(lab):
+    srv = lab.listener("4", "127.0.0.1", mode="hold")
+    w = diagnose(lab, 2)
+    lab.clients(SRV4, 1, 1.5)
+    v = w.verdict()
+    expect_verdict(v, "rst_no_listener")
+    check(v["rst_sent"] >= 1, f"events: {v}")
+    hint = [e for e in v["evidence"] if "bound to another address" in e]
+    check(hint and f"127.0.0.1:{lab.port}" in hint[0] and f"pid {srv.pid}" in hint[0],
+          f"no 'bound to another address' evidence naming pid {srv.pid}: {v['evidence']}")
+
+
+def never_accepts(lab):
+    # listen(1): the queue holds 2 (full when > 1). One client first: established, not accepted.
+    lab.listener("6", "::", backlog=1, mode="hold")
+    w = diagnose(lab, 2)
+    lab.clients(SRV6, 1, 5)
+    v = w.verdict()
+    expect_verdict(v, "not_accepting")
+    check(v["established"] >= 1 and v["peak_backlog"] == 1 and v["max_backlog"] == 1, f"{v}")
+    check("no process is calling accept()" in v["message"], v["message"])
+    # Then more clients than the queue holds: overflow.
+    w = diagnose(lab, 3)
+    lab.clients(SRV6, 4, 4)
+    v = w.verdict()
+    expect_verdict(v, "overflow")
+    check(v["peak_backlog"] > v["max_backlog"], f"queue never full: {v}")
+    check(v["syns_full"] + v["drops_overflow"] >= 1, f"no overflow drops: {v}")
+    check("backlog 2/1" in v["message"], v["message"])
+
+
+def nft_input_drop(lab):
+    lab.nft(lab.srv, f"""table inet awtest {{
+  chain input {{ type filter hook input priority 0; tcp dport {lab.port} drop; }}
+}}""")
+    lab.listener("6", "::")
+    w = diagnose(lab, 2)
+    lab.clients(SRV6, 1, 1.5)
+    v = w.verdict()
+    expect_verdict(v, "dropped")
+    check(v["drop_reason"] == "NETFILTER_DROP", f"reason {v.get('drop_reason')}")
+    check(v["drops_syn"] >= 1 and v["syns"] >= 1 and v["established"] == 0, f"{v}")
+    check("netfilter" in v["message"].lower() and lab.srv in v["message"], v["message"])
+
+
+def synack_lost(lab):
+    # The client side drops the server's SYN-ACKs: a broken return path.
+    lab.nft(lab.cli, f"""table inet awtest {{
+  chain input {{ type filter hook input priority 0;
+    tcp sport {lab.port} tcp flags & (syn | ack) == (syn | ack) drop; }}
+}}""")
+    lab.listener("6", "::")
+    w = diagnose(lab, 3)
+    lab.clients(SRV6, 1, 3)
+    v = w.verdict()
+    expect_verdict(v, "synack_retrans")
+    check(v["synack_retrans"] >= 1 and v["established"] == 0, f"{v}")
+    check(v.get("other_drop_reason") == "NETFILTER_DROP", f"SYN-ACK drop not seen: {v}")
+    check("return path" in v["message"], v["message"])
+
+
+def accept_before_start(lab):
+    srv = lab.listener("6", "::")
+    time.sleep(0.3)  # it is now blocked in accept()
+    w = diagnose(lab, 10)
+    lab.clients(SRV6, 1, 1)
+    v = w.verdict()
+    expect_verdict(v, "accepted")
+    a = v["accept"]
+    check(a["early"] and a["pid"] == srv.pid, f"not seen as an early accept() of pid {srv.pid}: {a}")
+    check(a["remote"] == CLI6, f"peer {a['remote']}")
+    check("already blocked" in v["message"], v["message"])
+
+
+def assignment(lab):
+    server, client = os.path.join(BIN, "ipv6-server"), os.path.join(BIN, "ipv6-client")
+    if not (os.access(server, os.X_OK) and os.access(client, os.X_OK)):
+        raise Skip(f"{server} / {client} not built yet")
+    key = 0x61770000 + random.randrange(1 << 16)
+    w = Watch(lab, "-P", lab.port, "--json")
+    srv = lab.spawn(lab.srv, server, "--port", lab.port, "--tokens", 5, "--queue-key", hex(key))
+    try:
+        line = srv.stdout.readline()
+        check("listening on" in line, f"ipv6-server did not start: {line!r}")
+        for k in range(1, 6):
+            c = lab.spawn(lab.cli, client, "--addr", SRV6, "--port", lab.port, "--index", k)
+            if c.wait(timeout=20):
+                raise Failure(f"ipv6-client {k} failed: {c.stderr.read()}")
+        srv.wait(timeout=30)
+        time.sleep(0.3)
+        events = w.stop()
+    finally:
+        subprocess.run(["ipcrm", "-Q", hex(key)], capture_output=True)
+    accepts = [e for e in events if e["event"] == "accept" and e["ret"] >= 0]
+    mine = [e for e in accepts if e["pid"] == srv.pid]
+    check(len(mine) == 5, f"{len(mine)} accepts in ipv6-server pid {srv.pid}, expected 5: {accepts}")
+    check(all(e["remote"] == CLI6 and e["lport"] == lab.port for e in mine), f"{mine}")
+    check(all(e["netns"] == mine[0]["netns"] for e in mine), "accepts in different namespaces")
+
+
+def errors(lab):
+    """Every error is one clear line: bad arguments, missing port, no privileges."""
+    cases = [(["-P", "0"], "invalid port"), (["-P", "x"], "invalid port"),
+             (["--diagnose", "3"], "needs the port"), (["-4", "-6"], "exclude each other"),
+             (["--netns", "no-such-netns-here"], "--netns"), (["-p", "999999999"], "no such process")]
+    if shutil.which("setpriv"):
+        cases.append((["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", AW,
+                       "-P", "80"], "needs root"))
+    for args, want in cases:
+        cmd = args if args[0] == "setpriv" else [AW] + args
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+        first = p.stderr.splitlines()[0] if p.stderr else ""
+        check(p.returncode != 0 and want in first, f"{cmd}: rc {p.returncode}, stderr {p.stderr!r}")
+    h = subprocess.run([AW, "--help"], capture_output=True, text=True)
+    check(h.returncode == 0 and "USAGE" in h.stdout and "EXAMPLES" in h.stdout, "--help")
+
+
+SCENARIOS = {f.__name__: f for f in (errors, normal_accept_ipv6, normal_accept_ipv4, nothing_listening,
+                                     bound_elsewhere, never_accepts, nft_input_drop, synack_lost,
+                                     accept_before_start, assignment)}
+
+
+def main():
+    global AW, BIN
+    if len(sys.argv) != 3 or sys.argv[2] not in SCENARIOS:
+        print(f"usage: {sys.argv[0]} BUILD_BIN {{{','.join(SCENARIOS)}}}", file=sys.stderr)
+        return 2
+    BIN, name = sys.argv[1], sys.argv[2]
+    AW = os.path.join(BIN, "acceptwatch")
+    try:
+        if os.geteuid() != 0:
+            raise Skip("needs root (network namespaces and eBPF)")
+        if not os.access(AW, os.X_OK):
+            raise Skip(f"{AW} not built (V6LAB_BPF=OFF?)")
+        for tool in ("ip", "nft") if "nft" in name or "synack" in name else ("ip",):
+            if not shutil.which(tool):
+                raise Skip(f"'{tool}' is not installed")
+        if name == "errors":
+            errors(None)
+        else:
+            with Lab() as lab:
+                SCENARIOS[name](lab)
+    except Skip as e:
+        print(f"SKIP {name}: {e}")
+        return SKIP
+    except (Failure, subprocess.TimeoutExpired) as e:
+        print(f"FAIL {name}: {e}")
+        return 1
+    print(f"PASS {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # ctest timeout: still clean up
+    sys.exit(main())

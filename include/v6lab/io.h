@@ -38,6 +38,14 @@ void rbuf_init(struct rbuf *rb, int fd);
  *      outsz - 1 bytes), or the read's errno.
  * deadline_ms is an absolute now_ms() time, or -1 for no limit.
  */
+/*
+ * Close a connection after the last word: shutdown(SHUT_WR) sends it with a FIN, then
+ * what the peer still sends is read and dropped for at most timeout_ms. Closing with
+ * unread bytes would make TCP answer with a reset, which can destroy the last word
+ * before the peer has read it.
+ */
+void close_lingering(int fd, int timeout_ms);
+
 ssize_t read_until(struct rbuf *rb, const char *delim, char *out, size_t outsz,
 		   int64_t deadline_ms, size_t *partial);
 

@@ -82,6 +82,17 @@ ssize_t readn(int fd, void *buf, size_t n, int timeout_ms)
 	return (ssize_t)got;
 }
 
+void close_lingering(int fd, int timeout_ms)
+{
+	char junk[4096];
+	int64_t deadline = now_ms() + timeout_ms;
+
+	Shutdown(fd, SHUT_WR);
+	while (read_some(fd, junk, sizeof(junk), deadline) > 0)
+		;
+	Close(fd);
+}
+
 void rbuf_init(struct rbuf *rb, int fd)
 {
 	rb->fd = fd;

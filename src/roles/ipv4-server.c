@@ -376,7 +376,7 @@ int main(int argc, char **argv)
 		if (o.once) {
 			Close(listen_fd);
 			bool pass = run_session(&o, fd, peer);
-			Close(fd);
+			close_lingering(fd, 1000);
 			return pass ? 0 : 1;
 		}
 		host_of(&ss, host, sizeof(host));
@@ -392,7 +392,7 @@ int main(int argc, char **argv)
 		if (pid == 0) {
 			Close(listen_fd);
 			bool pass = run_session(&o, fd, peer);
-			Close(fd);
+			close_lingering(fd, 1000);
 			_exit(pass ? 0 : 1);
 		}
 		if (pid < 0)

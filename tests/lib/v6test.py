@@ -3,11 +3,13 @@
 /proc for zombies, leaked descriptors and leftover message queues.
 
 Debian's /usr/bin/python3, standard library only."""
+import ctypes
 import json
 import os
 import queue
 import re
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -124,7 +126,7 @@ def proc_state(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # it exited meanwhile
         return "gone"
 
 
@@ -251,3 +253,217 @@ def main(scenarios):
     t0 = time.monotonic()
     scenarios[name]()
     print(f"{name}: ok ({time.monotonic() - t0:.2f} s)")
+
+
+# --- fault matrix helpers (tests/fault/) ----------------------------------------------
+
+TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def make_token(k):
+    """A fresh valid token for client k (28 characters, no line end)."""
+    import random
+    return f"client{k}:" + "".join(random.choice(TOKEN_CHARS) for _ in range(20))
+
+
+def free_port(family=socket.AF_INET6, host="::1"):
+    """A port nothing listens on (closed again at once)."""
+    s = socket.socket(family)
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def send_raw(port, data, how="whole", end="close", host="::1", gap=0.003):
+    """Connect to host:port and send data: how = whole | bytes (one byte per segment) |
+    cork (the data and the FIN in one segment). end = close | rst (SO_LINGER 0) | keep.
+    Returns the socket when end is keep."""
+    s = socket.create_connection((host, port), timeout=10)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if how == "bytes":
+        for i in range(len(data)):
+            s.send(data[i:i + 1])
+            time.sleep(gap)
+    elif how == "cork":
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        s.send(data)
+        s.shutdown(socket.SHUT_WR)  # uncorks: data and FIN leave together
+    else:
+        s.sendall(data)
+    if end == "keep":
+        return s
+    if end == "rst":
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    return None
+
+
+def one_error_line(err, prog, needle):
+    """stderr is exactly one line 'prog: ...' containing needle."""
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    check(len(lines) == 1 and lines[0].startswith(prog + ": ") and needle in lines[0],
+          f"expected one line '{prog}: ...{needle}...', got {err!r}")
+
+
+def pipes(pid):
+    return sorted(v for v in fds(pid).values() if v.startswith("pipe:"))
+
+
+def wait_until(cond, timeout, what, step=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(step)
+    raise AssertionError(f"not within {timeout}s: {what}")
+
+
+def no_zombies(pid, timeout=2.0):
+    wait_until(lambda: zombies(pid) == [], timeout, f"zombies of {pid}: {zombies(pid)}")
+
+
+def set_subreaper():
+    """Orphans of our programs (a killed server's sessions) become our children."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+# System V message queues from Python (ctypes; the stdlib has no msgget).
+IPC_CREAT, IPC_EXCL, IPC_NOWAIT, MSG_NOERROR = 0o1000, 0o2000, 0o4000, 0o10000
+IPC_RMID, IPC_SET, IPC_STAT = 0, 1, 2
+_MSQID_DS_SIZE, _UID_OFF, _QBYTES_OFF = 120, 4, 88  # x86_64 glibc struct msqid_ds
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def msg_create(key, mode=0o600):
+    qid = _libc().msgget(ctypes.c_int(key), IPC_CREAT | IPC_EXCL | mode)
+    check(qid >= 0, f"msgget 0x{key:08x}: {os.strerror(ctypes.get_errno())}")
+    return qid
+
+
+def msg_id(key):
+    qid = _libc().msgget(ctypes.c_int(key), 0)
+    return qid if qid >= 0 else None
+
+
+def msg_send(qid, mtype, data, nowait=True):
+    buf = ctypes.create_string_buffer(struct.pack("q", mtype) + data, 8 + max(len(data), 1))
+    r = _libc().msgsnd(qid, buf, ctypes.c_size_t(len(data)), IPC_NOWAIT if nowait else 0)
+    return r == 0
+
+
+def msg_take_all(qid):
+    """Every message on the queue as (type, bytes), without waiting."""
+    out, libc = [], _libc()
+    buf = ctypes.create_string_buffer(8 + 8192)
+    libc.msgrcv.restype = ctypes.c_ssize_t
+    while True:
+        n = libc.msgrcv(qid, buf, ctypes.c_size_t(8192), ctypes.c_long(0),
+                        IPC_NOWAIT | MSG_NOERROR)
+        if n < 0:
+            return out
+        out.append((struct.unpack("q", buf.raw[:8])[0], buf.raw[8:8 + n]))
+
+
+def msg_remove(qid):
+    _libc().msgctl(qid, IPC_RMID, None)
+
+
+def msg_set_owner(qid, uid):
+    ds = ctypes.create_string_buffer(_MSQID_DS_SIZE)
+    libc = _libc()
+    check(libc.msgctl(qid, IPC_STAT, ds) == 0, "IPC_STAT")
+    struct.pack_into("I", ds, _UID_OFF, uid)
+    check(libc.msgctl(qid, IPC_SET, ds) == 0, f"IPC_SET: {os.strerror(ctypes.get_errno())}")
+
+
+def queue_tokens(key):
+    """Take the IPv6 server's messages off its queue and remove it: (tokens, end text)."""
+    qid = msg_id(key)
+    check(qid is not None, f"no queue 0x{key:08x}")
+    msgs = msg_take_all(qid)
+    msg_remove(qid)
+    toks = [m.rstrip(b"\0").decode() for t, m in msgs if t == 1]
+    ends = [m.rstrip(b"\0").decode() for t, m in msgs if t == 2]
+    return toks, ends
+
+
+class FakeCourse:
+    """A scripted course server for one ipv4-client: the test drives the bytes and the
+    segment boundaries (script(conn) runs in a thread with the accepted socket)."""
+
+    COLOUR = b"\033[1;36m"
+    BANNER = b"v6lab course server: the IPv4/IPv6 token relay\n"
+    TEXT = {1: "Student id (digits)", 2: "IPv6 address of your IPv6 server",
+            3: "Port of your IPv6 server", 4: "Is your IPv6 server running and listening? (Y/N)",
+            5: "Will it serve the 5 clients concurrently? (Y/N)",
+            6: "Type OK to start the 5 IPv6 clients"}
+
+    def __init__(self, script):
+        self.ls = socket.create_server(("127.0.0.1", 0))
+        self.port = self.ls.getsockname()[1]
+        self.error = None
+        self.result = {}
+        self.buf = b""
+        self.thread = threading.Thread(target=self._run, args=(script,), daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def question(q):
+        return f"[{q}/6] {FakeCourse.TEXT[q]}\n> ".encode()
+
+    def _run(self, script):
+        self.ls.settimeout(15)
+        try:
+            conn, _ = self.ls.accept()
+            conn.settimeout(15)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.conn = conn
+            script(self)
+        except Exception as e:  # reported by join()
+            self.error = e
+        finally:
+            self.ls.close()
+
+    def send(self, data, split="whole"):
+        """split: whole | bytes | random (segments of 1..7 bytes)."""
+        import random
+        if split == "whole":
+            self.conn.sendall(data)
+            return
+        i = 0
+        while i < len(data):
+            n = 1 if split == "bytes" else random.randint(1, 7)
+            self.conn.sendall(data[i:i + n])
+            i += n
+            time.sleep(0.002)
+
+    def line(self):
+        while b"\n" not in self.buf:
+            chunk = self.conn.recv(4096)
+            if not chunk:
+                raise AssertionError(f"client closed; got {self.buf!r}")
+            self.buf += chunk
+        i = self.buf.index(b"\n") + 1
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out.decode(errors="replace")
+
+    def ask_all(self, split="whole"):
+        """Colour, banner and question 1 in one segment, then the others; the answers."""
+        answers = []
+        self.send(self.COLOUR + self.BANNER + self.question(1), split)
+        for q in range(1, 7):
+            answers.append(self.line().strip())
+            if q < 6:
+                self.send(self.question(q + 1), split)
+        return answers
+
+    def join(self, timeout=30):
+        self.thread.join(timeout)
+        check(not self.thread.is_alive(), "fake course server still running")
+        if self.error:
+            raise self.error

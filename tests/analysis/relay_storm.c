@@ -44,6 +44,7 @@ static void relay_round(int net[2], int pipe_fds[2], int qid)
 		Read(pipe_fds[0], &rec, sizeof(rec));
 	}
 	for (int i = 0; i < N; i++) {
+		memset(&m, 0, sizeof(m)); /* the text is 256 bytes: no stale token after the NUL */
 		m.mtype = V6_MSG_TOKEN;
 		snprintf(m.text, sizeof(m.text), "%s", tok[i]);
 		Msgsnd(qid, &m, sizeof(m.text), 0);

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * BROKEN ON PURPOSE (teaching and test helpers, never installed): the skeleton of the
+ * broken IPv6 servers in this directory. It is src/roles/ipv6-server.c cut down to what the
+ * mistakes need (same options but --bind and --read-timeout fixed, same output, traced
+ * through the same wrappers); each broken-*.c file turns exactly one mistake on, and
+ * `scripts/v6trace lint` finds exactly that one (tutorials/04-classic-mistakes.md).
+ * Every line marked MISTAKE is where it differs from the reference server.
+ */
+#ifndef V6LAB_BROKEN_IPV6_SERVER_H
+#define V6LAB_BROKEN_IPV6_SERVER_H
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "v6lab/io.h"
+#include "v6lab/net.h"
+#include "v6lab/queue.h"
+#include "v6lab/token.h"
+#include "v6lab/util.h"
+#include "v6lab/wrap.h"
+
+struct mistake {
+	bool keep_listen_in_child; /* the child never closes the listening socket */
+	bool never_close_listen;   /* the parent never closes the listening socket */
+	bool one_read;		   /* the child reads the token with one read(), no loop */
+	bool never_reap;	   /* the parent never calls waitpid() */
+};
+
+static void broken_on_sigchld(int sig)
+{
+	(void)sig;
+}
+
+/* The child: one connection, one token, one record on the pipe. */
+static _Noreturn void broken_serve(const struct mistake *m, int conn, int pipe_w, const char *peer)
+{
+	struct token_record rec = { .pid = getpid() };
+	snprintf(rec.peer, sizeof(rec.peer), "%s", peer);
+	if (m->one_read) {
+		/* MISTAKE: one read() is one TCP segment's worth, not one message. Whatever it
+		 * returned is taken as the token, as the 2021 servers did (minus the "\r\n"). */
+		char buf[V6_TOKEN_WIRE_LEN + 1];
+		ssize_t n = Read(conn, buf, V6_TOKEN_WIRE_LEN);
+		size_t len = n > 2 ? (size_t)n - 2 : 0;
+		memcpy(rec.token, buf, len < V6_TOKEN_LEN ? len : V6_TOKEN_LEN);
+		rec.status = n > 0 ? TOKEN_OK : TOKEN_TRUNCATED;
+	} else {
+		rec.status = token_read(conn, 10000, rec.token);
+	}
+	v6_trace_token(V6_TOKEN_RECEIVED, rec.token, token_frame_name((enum token_frame)rec.status));
+	if (writen(pipe_w, &rec, sizeof(rec)) < 0)
+		warnx_("child %d: writing the pipe: %s", rec.pid, strerror(errno));
+	Close(conn);
+	Close(pipe_w);
+	_exit(0);
+}
+
+static int broken_live_children;
+
+static void broken_reap(const struct mistake *m, int options)
+{
+	if (m->never_reap)
+		return; /* MISTAKE: no waitpid(): every finished child stays a zombie */
+	while (broken_live_children > 0 && Waitpid(-1, NULL, options) > 0)
+		broken_live_children--;
+}
+
+static void broken_accept(const struct mistake *m, int listen_fd, const int pipe_fds[2])
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	char text[V6_ADDRSTR_LEN];
+
+	int conn = Accept(listen_fd, (struct sockaddr *)&peer, &len);
+	if (conn < 0)
+		return;
+	sockaddr_text((struct sockaddr *)&peer, text, sizeof(text));
+	pid_t pid = Fork();
+	if (pid < 0) {
+		Close(conn);
+		return;
+	}
+	if (pid == 0) {
+		if (!m->keep_listen_in_child)
+			Close(listen_fd);
+		/* else MISTAKE: the child keeps the listening socket it will never accept on */
+		Close(pipe_fds[0]);
+		broken_serve(m, conn, pipe_fds[1], text);
+	}
+	broken_live_children++;
+	Close(conn);
+	printf("accepted %s (child %d)\n", text, pid);
+}
+
+static int broken_read_record(int pipe_r, token_t *slot)
+{
+	struct token_record rec;
+	if (readn(pipe_r, &rec, sizeof(rec), -1) != (ssize_t)sizeof(rec))
+		return 0;
+	rec.token[V6_TOKEN_LEN] = '\0';
+	if (rec.status != TOKEN_OK)
+		return 0;
+	memcpy(*slot, rec.token, sizeof(token_t));
+	printf("token from %.*s (child %d): %s\n", (int)sizeof(rec.peer), rec.peer, rec.pid,
+	       rec.token);
+	return 1;
+}
+
+static int broken_ipv6_server_main(int argc, char **argv, const struct mistake *m)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "tokens", required_argument, NULL, 'n' },
+		{ "queue-key", required_argument, NULL, 'k' },
+		{ 0 },
+	};
+	uint16_t port = 7002;
+	int n = 5, c;
+	key_t key = 0;
+	char err[256];
+	token_t tokens[V6_MAX_CLIENTS] = { { 0 } };
+
+	v6_set_progname(argv[0]);
+	v6_set_role(V6_ROLE_IPV6_SERVER);
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'p' && parse_port(optarg, true, &port))
+			continue;
+		if (c == 'n' && (n = atoi(optarg)) >= 1 && n <= V6_MAX_CLIENTS)
+			continue;
+		if (c == 'k' && parse_queue_key(optarg, &key))
+			continue;
+		die("usage: %s [--port P] [--tokens N] [--queue-key KEY]", v6_progname());
+	}
+	ignore_sigpipe();
+	on_signal(SIGCHLD, broken_on_sigchld);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	int listen_fd = tcp_listen("::", port, 16, &port, err, sizeof(err));
+	if (listen_fd < 0)
+		die("%s", err);
+	key = key ? key : queue_key_for_port(port);
+	int qid = queue_create(key, err, sizeof(err));
+	if (qid < 0)
+		die("%s", err);
+	printf("listening on [::]:%u, %d token(s) to collect, message queue key 0x%08x\n", port, n,
+	       (unsigned)key);
+
+	int pipe_fds[2];
+	if (Pipe(pipe_fds) < 0)
+		die("pipe: %s", strerror(errno));
+	int got = 0;
+	while (got < n) {
+		struct pollfd pfd[2] = { { .fd = listen_fd, .events = POLLIN },
+					 { .fd = pipe_fds[0], .events = POLLIN } };
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		if (pfd[1].revents & POLLIN)
+			got += broken_read_record(pipe_fds[0], &tokens[got]);
+		else if (pfd[0].revents & POLLIN)
+			broken_accept(m, listen_fd, pipe_fds);
+		broken_reap(m, WNOHANG);
+	}
+	Close(pipe_fds[1]);
+	Close(pipe_fds[0]);
+	if (!m->never_close_listen)
+		Close(listen_fd);
+	/* else MISTAKE: the port stays open: a 6th client is queued, never served or refused */
+	broken_reap(m, 0);
+	if (queue_put_tokens(qid, tokens, got, now_ms() + 30000) < 0)
+		die("msgsnd: %s", strerror(errno));
+	printf("put %d token(s) on message queue key 0x%08x (id %d)\n", got, (unsigned)key, qid);
+	return 0;
+}
+
+#endif

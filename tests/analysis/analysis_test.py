@@ -1,0 +1,285 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""scripts/v6trace on traces captured here, during the test (label analysis).
+
+    analysis_test.py SCENARIO          capture the scenario with scripts/trace, check v6trace
+    analysis_test.py --play SCENARIO   (what scripts/trace runs: the programs themselves)
+
+Each capture has its own temporary directory (removed at the end) and its own LTTng session
+(scripts/trace names it). Exit 77 (skipped) when LTTng or bt2 is not there."""
+import collections
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import xml.dom.minidom
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from v6test import (BIN, TOP, Proc, check, main, queue_exists, skip,  # noqa: E402
+                    start_ipv4_server, start_ipv6_server)
+
+V6TRACE = os.path.join(TOP, "scripts", "v6trace")
+TRACE = os.path.join(TOP, "scripts", "trace")
+HOPS = ["generated", "sent", "child-read", "pipe-write", "pipe-read", "msgsnd", "msgrcv",
+        "reply", "course-read", "verified"]
+
+
+# --- what runs under scripts/trace -----------------------------------------------------
+
+def play_exercise(server="ipv6-server", client="ipv4-client", out=None, args=()):
+    """One whole run: the student's two programs and the course server (--once)."""
+    tmp = tempfile.mkdtemp(prefix="v6lab-an-play-")
+    s6, v6port, key = start_ipv6_server(*args, program=server)
+    s4, v4port = start_ipv4_server("--once", "--grades", os.path.join(tmp, "g.jsonl"))
+    c = Proc([os.path.join(BIN, client), "--server", "127.0.0.1", "--port", str(v4port),
+              "--id", "2021123456", "--v6-addr", "::1", "--v6-port", str(v6port), "--yes"])
+    code, cout, err = c.finish(30)
+    s4.finish(10)
+    s6.finish(10)
+    shutil.rmtree(tmp)
+    if out:
+        with open(out, "a") as f:
+            json.dump(dict(code=code, out=cout, err=err, key=key), f)
+            f.write("\n")
+
+
+def play_stress(out, sessions=3, rounds=3):
+    """rounds x sessions students against one course server, `sessions` at a time."""
+    tmp = tempfile.mkdtemp(prefix="v6lab-an-play-")
+    s4, v4port = start_ipv4_server("--grades", os.path.join(tmp, "g.jsonl"), "--stagger-ms", "50")
+    for _ in range(rounds):
+        pairs = []
+        for _ in range(sessions):
+            s6, v6port, key = start_ipv6_server()
+            c = Proc([os.path.join(BIN, "ipv4-client"), "--server", "127.0.0.1", "--port",
+                      str(v4port), "--id", "2021123456", "--v6-addr", "::1", "--v6-port",
+                      str(v6port), "--yes"])
+            pairs.append((s6, c, key))
+        for s6, c, key in pairs:
+            code, cout, err = c.finish(30)
+            s6.finish(10)
+            with open(out, "a") as f:
+                json.dump(dict(code=code, out=cout, err=err, key=key), f)
+                f.write("\n")
+    s4.kill()
+    shutil.rmtree(tmp)
+
+
+def play_split(server, out):
+    """One token sent in two pieces 300 ms apart (as a slow tunnel would deliver it)."""
+    s6, port, key = start_ipv6_server("--tokens", "1", program=server)
+    s = socket.create_connection(("::1", port))
+    s.sendall(b"client1:abcdefghij")
+    time.sleep(0.3)
+    s.sendall(b"KLMNOPQRST\r\n")
+    time.sleep(0.2)
+    s.close()
+    s6.finish(10)
+    with open(out, "a") as f:
+        json.dump(dict(key=key), f)
+        f.write("\n")
+
+
+PLAYS = {
+    "exercise": lambda out, *a: play_exercise(*a, out=out),
+    "stress": lambda out: play_stress(out),
+    "split": lambda out, server: play_split(server, out),
+    "storm": lambda out, rounds: subprocess.run([os.path.join(BIN, "relay_storm"), rounds],
+                                                check=True, stdout=subprocess.DEVNULL),
+}
+
+
+# --- the test side ---------------------------------------------------------------------
+
+class Capture:
+    """A trace of PLAYS[name](*args) in a temporary directory, and what the play recorded."""
+
+    def __init__(self, name, *args):
+        self.tmp = tempfile.mkdtemp(prefix="v6lab-an-")
+        self.dir = os.path.join(self.tmp, "trace")
+        self.out = os.path.join(self.tmp, "play.jsonl")
+        r = subprocess.run([TRACE, "-o", self.dir, "--", "/usr/bin/python3", __file__, "--play",
+                            name, self.out, *args], capture_output=True, text=True, timeout=150)
+        if r.returncode != 0:
+            raise AssertionError(f"scripts/trace failed ({r.returncode}): {r.stdout}{r.stderr}")
+        check("0 discarded" in r.stdout, f"events were discarded: {r.stdout}")
+        self.played = []
+        if os.path.exists(self.out):
+            with open(self.out) as f:
+                self.played = [json.loads(line) for line in f]
+
+    def v6trace(self, *args, code=None):
+        r = subprocess.run([V6TRACE, *args[:1], self.dir, *args[1:]], capture_output=True,
+                           text=True, timeout=120)
+        if code is not None:
+            check(r.returncode == code, f"v6trace {args}: exit {r.returncode}, expected {code}: "
+                  f"{r.stdout[-2000:]}{r.stderr[-2000:]}")
+        return r
+
+    def json(self, *args, code=None):
+        return json.loads(self.v6trace(*args, "--json", code=code).stdout)
+
+    def close(self):
+        for p in self.played:
+            if "key" in p and queue_exists(p["key"]):
+                subprocess.run(["ipcrm", "-Q", str(p["key"])], check=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def sent_tokens(played):
+    """The tokens each ipv4-client says it sent back ("sent 145 bytes: t1,...,t5")."""
+    out = []
+    for p in played:
+        for line in p.get("out", "").splitlines():
+            if line.startswith("sent ") and ": " in line:
+                out += line.split(": ", 1)[1].strip().split(",")
+    return out
+
+
+def check_complete(doc, expected):
+    toks = doc["tokens"]
+    got = sorted(t["token"] for t in toks)
+    check(got == sorted(expected), f"tokens {got} != sent {sorted(expected)}")
+    for t in toks:
+        check([h["hop"] for h in t["hops"]] == HOPS, f"{t['token']}: hops {t['hops']}")
+        check(t["flags"] == [], f"{t['token']}: flags {t['flags']}")
+        for h in t["hops"][1:]:
+            check(h["latency_ms"] >= 0, f"{t['token']}: negative latency at {h}")
+    s = doc["summary"]
+    check(s["tokens"] == s["complete"] == len(expected), f"summary {s}")
+
+
+def lint_kinds(cap):
+    doc = cap.json("lint")
+    return collections.Counter(f["kind"] for f in doc["findings"]), doc["findings"]
+
+
+# --- scenarios -------------------------------------------------------------------------
+
+def tokens_five():
+    with Capture("exercise") as cap:
+        check(cap.played[0]["code"] == 0, f"the run did not PASS: {cap.played}")
+        expected = sent_tokens(cap.played)
+        check(len(expected) == 5, f"client sent {expected}")
+        check_complete(cap.json("tokens", code=0), expected)
+        text = cap.v6trace("tokens", code=0).stdout
+        check("5 token(s): 5 complete, 0 lost" in text, text)
+
+
+def tokens_stress():
+    with Capture("stress") as cap:
+        check(len(cap.played) == 9 and all(p["code"] == 0 for p in cap.played),
+              f"not all sessions PASSed: {[p['code'] for p in cap.played]}")
+        expected = sent_tokens(cap.played)
+        check(len(expected) == 45 and len(set(expected)) == 45, f"{len(expected)} tokens sent")
+        check_complete(cap.json("tokens", code=0), expected)
+    rounds = 2000
+    with Capture("storm", str(rounds)) as cap:
+        doc = cap.json("tokens", code=0)
+        check(doc["summary"]["complete"] == doc["summary"]["tokens"] == 5 * rounds,
+              f"storm: {doc['summary']}")
+
+
+def lint_reference():
+    with Capture("exercise") as cap:
+        check(cap.played[0]["code"] == 0, f"the run did not PASS: {cap.played}")
+        kinds, found = lint_kinds(cap)
+        check(not found, f"the reference programs got findings: {found}")
+        check("no finding" in cap.v6trace("lint", code=0).stdout, "human output")
+
+
+def lint_variant(program, expected, client="ipv4-client"):
+    def scenario():
+        server = f"broken/{program}" if program.endswith("ipv6-server") else "ipv6-server"
+        cl = f"broken/{program}" if program.endswith("ipv4-client") else client
+        with Capture("exercise", server, cl) as cap:
+            kinds, found = lint_kinds(cap)
+            check(kinds == collections.Counter(expected), f"{program}: findings {dict(kinds)}, "
+                  f"expected {expected}: {found}")
+            for f in found:
+                check(f["why"] and f["read"].startswith("tutorials/04-classic-mistakes.md#")
+                      and f["vpid"] > 0 and f["t_ms"] >= 0, f"incomplete finding {f}")
+            cap.v6trace("lint", code=1)
+    scenario.__name__ = "lint_" + program.replace("-", "_")
+    return scenario
+
+
+def lint_one_read():
+    with Capture("split", "broken/one-read-ipv6-server") as cap:
+        kinds, found = lint_kinds(cap)
+        check(kinds == collections.Counter({"short-read": 1}), f"findings {found}")
+    with Capture("split", "ipv6-server") as cap:  # the reference loops: no finding
+        kinds, found = lint_kinds(cap)
+        check(not found, f"the reference server got findings for a split token: {found}")
+
+
+def export_json():
+    with Capture("exercise") as cap:
+        out = os.path.join(cap.tmp, "run.json")
+        cap.v6trace("export", "--chrome", out, code=0)
+        with open(out) as f:
+            doc = json.load(f)
+        evs = doc["traceEvents"]
+        names = [e["args"]["name"] for e in evs if e["ph"] == "M" and e["name"] == "process_name"]
+        roles = collections.Counter(n.split()[0] for n in names)
+        check(roles == {"ipv4-server": 1, "ipv6-server": 6, "ipv4-client": 1}, f"processes {names}")
+        check(sum("child of" in n for n in names) == 5, f"children {names}")
+        flows = collections.defaultdict(list)
+        for e in evs:
+            if e["ph"] in "stf" and e.get("cat") == "token":
+                flows[e["id"]].append(e["ph"])
+        check(len(flows) == 5, f"{len(flows)} token flows")
+        for ids in flows.values():
+            check(ids[0] == "s" and ids[-1] == "f" and len(ids) == len(HOPS), f"flow {ids}")
+        spans = [e for e in evs if e["ph"] == "X"]
+        check(any(e["cat"] == "connection" for e in spans), "no connection spans")
+        check(any(e["name"] == "accept" for e in spans), "no accept span")
+        for e in evs:
+            check(e["ph"] == "M" or e["ts"] >= 0, f"negative time {e}")
+
+
+def diagram_svg():
+    with Capture("exercise") as cap:
+        out = os.path.join(cap.tmp, "run.svg")
+        cap.v6trace("diagram", "--svg", out, code=0)
+        dom = xml.dom.minidom.parse(out)
+        check(dom.documentElement.tagName == "svg", "not an svg document")
+        texts = " ".join(t.firstChild.data for t in dom.getElementsByTagName("text") if t.firstChild)
+        for role in ("ipv4-server", "ipv6-client", "ipv6-server", "ipv4-client"):
+            check(role in texts, f"{role} not named in the diagram")
+        for arrow in ("connect", "token client", "pipe client", "msgsnd client", "reply",
+                      "verdict PASS"):
+            check(arrow in texts, f"no '{arrow}' arrow")
+        mm = cap.v6trace("diagram", "--mermaid", code=0).stdout
+        check(mm.startswith("sequenceDiagram") and "->>" in mm, mm[:200])
+
+
+SCENARIOS = [tokens_five, tokens_stress, lint_reference, lint_one_read, export_json, diagram_svg,
+             lint_variant("listen-in-child-ipv6-server", {"listen-in-child": 5}),
+             lint_variant("listen-open-ipv6-server", {"listen-never-closed": 1}),
+             lint_variant("zombie-ipv6-server", {"child-not-reaped": 5}),
+             lint_variant("sequential-ipv6-server", {"one-at-a-time": 1}),
+             lint_variant("keep-queue-ipv4-client", {"queue-not-removed": 1})]
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--play":
+        PLAYS[sys.argv[2]](*sys.argv[3:])
+        sys.exit(0)
+    if not shutil.which("lttng"):
+        skip("lttng (lttng-tools) is not installed")
+    try:
+        import bt2  # noqa: F401
+    except ImportError:
+        skip("no bt2 (python3-bt2) in /usr/bin/python3")
+    main({f.__name__: f for f in SCENARIOS})

@@ -31,10 +31,11 @@ const volatile bool accept_by_port = false; /* accept() events: only on listener
 const volatile bool follow_listen = false;  /* -p without -P: learn the ports that pid listens on */
 const volatile __u32 wakeup_bytes = 0;   /* wake the reader only once this much is queued */
 
+/* Watched ports: an array indexed by port, so the lookup on every packet is inlined. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, AW_MAX_PORTS);
-	__type(key, __u16);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
 	__type(value, __u8);
 } ports SEC(".maps");
 
@@ -73,9 +74,13 @@ struct {
 
 static __always_inline bool port_wanted(__u16 port)
 {
+	__u32 key = port;
+	__u8 *on;
+
 	if (!filter_ports)
 		return true;
-	return bpf_map_lookup_elem(&ports, &port) != NULL;
+	on = bpf_map_lookup_elem(&ports, &key);
+	return on && *on;
 }
 
 static __always_inline bool scope_wanted(__u16 family, __u32 netns)
@@ -161,8 +166,12 @@ static __always_inline void sk_endpoints(const struct sock *sk, struct aw_event 
 static __always_inline void remember_listener(const struct sock *sk, __u32 netns, __u16 port)
 {
 	struct listener_key key = { .netns = netns, .port = port };
-	__u64 ptr = (__u64)sk;
+	__u64 ptr = (__u64)sk, *known;
 
+	/* Called for every accept(): a lookup is much cheaper than an LRU update. */
+	known = bpf_map_lookup_elem(&listeners, &key);
+	if (known && *known == ptr)
+		return;
 	bpf_map_update_elem(&listeners, &key, &ptr, BPF_ANY);
 }
 
@@ -334,9 +343,10 @@ int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		return 0;
 	if (listen && newstate == TCP_LISTEN && follow_listen &&
 	    (bpf_get_current_pid_tgid() >> 32) == targ_tgid) {
+		__u32 key = port;
 		__u8 one = 1;
 
-		bpf_map_update_elem(&ports, &port, &one, BPF_ANY);
+		bpf_map_update_elem(&ports, &key, &one, BPF_ANY);
 	}
 	if (!port_wanted(port))
 		return 0;

@@ -1234,7 +1234,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	for (int i = 0; i < env.nports; i++) {
-		__u16 port = env.ports[i];
+		__u32 port = env.ports[i];
 		__u8 one = 1;
 
 		if (bpf_map__update_elem(skel->maps.ports, &port, sizeof(port), &one, sizeof(one), 0)) {

@@ -59,45 +59,53 @@ def trace_dirs(path):
     return sorted(found)
 
 
-def _decoder(field_class):
-    """[(index, name, getter)] for the members of a structure field class."""
-    out = []
+class _Enum(dict):
+    """value -> label, or the value itself when it has no label."""
+    def __missing__(self, v):
+        return v
+
+
+def _decoder(field_class, only=None):
+    """A function reading the members of a structure field (all, or those named in only)
+    into a dict: straight-line code made once per event class, since it runs per event."""
     if field_class is None:
-        return out
+        return None
+    lines, env = [], {"B": N.field_structure_borrow_member_field_by_index_const}
     for i, (name, member) in enumerate(field_class.items()):
+        if only is not None and name not in only:
+            continue
         fc = member.field_class
         if isinstance(fc, bt2._SignedIntegerFieldClassConst):
-            get = N.field_integer_signed_get_value
+            get = "N.field_integer_signed_get_value"
         elif isinstance(fc, bt2._UnsignedIntegerFieldClassConst):
-            get = N.field_integer_unsigned_get_value
+            get = "N.field_integer_unsigned_get_value"
         elif isinstance(fc, bt2._StringFieldClassConst):
-            get = N.field_string_get_value
+            get = "N.field_string_get_value"
         else:
-            get = None  # not used by v6lab: skipped
-        out.append((i, name, get, ENUMS.get(name)))
-    return out
+            continue  # not used by v6lab
+        g = f"g{i}"
+        env[g] = eval(get, {"N": N})
+        value = f"{g}(B(p, {i}))"
+        if name in ENUMS:
+            env[f"E{i}"] = _Enum(ENUMS[name])
+            value = f"E{i}[{value}]"
+        lines.append(f"{name!r}: {value}")
+    src = "def decode(p):\n    return {" + ", ".join(lines) + "}\n"
+    exec(src, env)
+    return env["decode"]
 
 
 class _Class:
-    """What we know of one event class: its name, and how to read it (built lazily)."""
+    """What we know of one event class: its name, and how to read it."""
     __slots__ = ("name", "payload", "context")
 
-    def __init__(self, ptr):
+    def __init__(self, ptr, fields):
         ec = _bt2_event_class._EventClassConst._create_from_ptr_and_get_ref(ptr)
         self.name = ec.name
-        self.payload = _decoder(ec.payload_field_class)
-        self.context = _decoder(ec.stream_class.event_common_context_field_class)
-
-
-def _read_struct(ptr, decoder):
-    d = {}
-    borrow = N.field_structure_borrow_member_field_by_index_const
-    for i, name, get, enum in decoder:
-        if get is None:
-            continue
-        v = get(borrow(ptr, i))
-        d[name] = enum.get(v, v) if enum else v
-    return d
+        only = fields.get(self.name) if fields else None
+        self.payload = _decoder(ec.payload_field_class, only)
+        self.context = _decoder(ec.stream_class.event_common_context_field_class,
+                                ("vpid", "vtid") if fields else None)
 
 
 class Stats:
@@ -127,7 +135,15 @@ class _Sink(bt2._UserSinkComponent):
 class _Job:
     def __init__(self, want, on_event, stats):
         self.want, self.on_event, self.stats = want, on_event, stats
+        # want as a dict: event name -> the payload fields to decode (a speed-up)
+        self.fields = want if isinstance(want, dict) else None
         self.classes = {}  # event class pointer (int) -> _Class
+
+    def _new_class(self, cp, ptr):
+        c = _Class(ptr, self.fields)
+        want = self.want is None or c.name in self.want
+        entry = self.classes[cp] = [0, c.name, want, c.context, c.payload]
+        return entry
 
     def take(self, msgs):
         EVENT = N.MESSAGE_TYPE_EVENT
@@ -138,35 +154,38 @@ class _Job:
         borrow_cs = N.message_event_borrow_default_clock_snapshot_const
         ns = N.clock_snapshot_get_ns_from_origin
         payload, context = N.event_borrow_payload_field_const, N.event_borrow_common_context_field_const
-        classes, want, stats, on_event = self.classes, self.want, self.stats, self.on_event
-        by_name = stats.by_name
+        classes, on_event, stats = self.classes, self.on_event, self.stats
+        if stats.first_ts is None:
+            for m in msgs:
+                if get_type(m) == EVENT:
+                    stats.first_ts = ns(borrow_cs(m))[1]
+                    break
         for m in msgs:
             t = get_type(m)
             if t == EVENT:
                 ev = borrow_event(m)
                 cp = int(borrow_class(ev))
-                c = classes.get(cp)
-                if c is None:
-                    c = classes[cp] = _Class(borrow_class(ev))
-                name = c.name
-                if stats.first_ts is None:
-                    stats.first_ts = ns(borrow_cs(m))[1]
-                by_name[name] = by_name.get(name, 0) + 1
-                if want is None or name in want:
-                    ctx = _read_struct(context(ev), c.context) if c.context else {}
+                c = classes.get(cp) or self._new_class(cp, borrow_class(ev))
+                c[0] += 1
+                if c[2]:
+                    ctx = c[3](context(ev)) if c[3] else {}
                     on_event(Event(ns(borrow_cs(m))[1], ctx.get("vpid", 0), ctx.get("vtid", 0),
-                                   ctx.get("procname", ""), name,
-                                   _read_struct(payload(ev), c.payload)))
+                                   ctx.get("procname", ""), c[1],
+                                   c[4](payload(ev)) if c[4] else {}))
             elif t == DISCARDED:
                 mo = _bt2_message._DiscardedEventsMessageConst._create_from_ptr_and_get_ref(m)
                 stats.discarded += mo.count or 0
             put(m)
-        stats.events = sum(by_name.values())
+
+    def finish(self):
+        for count, name, *_ in self.classes.values():
+            self.stats.by_name[name] = self.stats.by_name.get(name, 0) + count
+        self.stats.events = sum(self.stats.by_name.values())
 
 
 def read(path, want=None, on_event=None):
-    """Read every trace under path in time order. want: a set of event names to decode
-    (None: all); on_event(Event) is called for each (default: collect them).
+    """Read every trace under path in time order. want: the event names to decode (None:
+    all; a dict name -> field names decodes only those fields, and only vpid and vtid); on_event(Event) is called for each (default: collect them).
     Returns (events or None, Stats)."""
     events = [] if on_event is None else None
     stats = Stats()
@@ -183,4 +202,5 @@ def read(path, want=None, on_event=None):
     sink = graph.add_component(_Sink, "sink", obj=job)
     graph.connect_ports(mux.output_ports["out"], sink.input_ports["in"])
     graph.run()
+    job.finish()
     return events, stats

@@ -25,9 +25,13 @@ FIFO = {"pipe-read": "pipe-write", "msgrcv": "msgsnd", "reply": "msgrcv"}
 # when the reader had it whole.
 FALLBACK = {"child-read": "token_received", "course-read": "token_verified"}
 
-WANT = {"v6lab_protocol:token_generated", "v6lab_protocol:token_received",
-        "v6lab_protocol:token_verified", "v6lab_io:read", "v6lab_io:write",
-        "v6lab_ipc:msgsnd", "v6lab_ipc:msgrcv", "v6lab_io:write_entry", "v6lab_ipc:msgsnd_entry"}
+# The events (and, to read them fast, the fields) the token flow needs.
+_STEP = ("role", "token", "detail")
+_IO = ("role", "kind", "ret", "ntokens", "tokens")
+WANT = {"v6lab_protocol:token_generated": _STEP, "v6lab_protocol:token_received": _STEP,
+        "v6lab_protocol:token_verified": _STEP, "v6lab_io:read": _IO, "v6lab_io:write": _IO,
+        "v6lab_ipc:msgsnd": _IO, "v6lab_ipc:msgrcv": _IO,
+        "v6lab_io:write_entry": (), "v6lab_ipc:msgsnd_entry": ()}
 # A token leaves when its write starts (X_entry): the reader's read can return before the
 # writer's result event is recorded. Without entry events, the result's time is used.
 ENTRY = {"v6lab_io:write_entry": "v6lab_io:write", "v6lab_ipc:msgsnd_entry": "v6lab_ipc:msgsnd"}

@@ -874,7 +874,7 @@ static void explain_no_listener(struct report *r, const struct aw_event *rst)
 static void build_report(struct report *r, unsigned short port, unsigned long long waited_ns)
 {
 	struct diag *d = &diag;
-	char a[96], b[64], c[64], ns[32];
+	char a[96], b[128], c[64], ns[32];
 
 	memset(r, 0, sizeof(*r));
 	if (d->accepted) {
@@ -910,7 +910,7 @@ static void build_report(struct report *r, unsigned short port, unsigned long lo
 		r->verdict = overflow ? "overflow" : "not_accepting";
 		if (overflow)
 			snprintf(r->message, sizeof(r->message),
-				 "listen queue overflow: %u connection%s established but never accepted (backlog %u/%u), %u later SYN/ACK%s dropped: no process is calling accept() on port %u",
+				 "listen queue overflow: %u connection%s established but never accepted (backlog %u/%u), %u later handshake packet%s ignored or dropped: no process is calling accept() on port %u",
 				 d->established, d->established == 1 ? "" : "s", d->peak_backlog,
 				 d->max_backlog, overflow, overflow == 1 ? "" : "s", port);
 		else

@@ -17,10 +17,21 @@ EPILOG = """examples:
 """
 
 
-def _load(path):
-    events, stats = reader.read(path)
+def _read(a, want=None):
+    """Events of the trace (of the processes --ppid started, if given)."""
+    if a.ppid is not None and want is not None:
+        want = dict(want, **model.LINEAGE)
+    events, stats = reader.read(a.trace, want)
     _warn(stats)
-    return model.Trace(path, events, stats)
+    if a.ppid is not None:
+        keep = model.started_by(events, a.ppid)
+        events = [e for e in events if e.vpid in keep]
+    return events, stats
+
+
+def _load(a):
+    events, stats = _read(a)
+    return model.Trace(a.trace, events, stats)
 
 
 def _warn(stats):
@@ -34,7 +45,7 @@ def _ms(x):
 
 
 def cmd_summary(a):
-    t = _load(a.trace)
+    t = _load(a)
     rows = []
     for p in t.ordered():
         rows.append(dict(role=p.role, vpid=p.vpid, parent=p.parent, procname=p.procname,
@@ -65,7 +76,7 @@ def cmd_summary(a):
 
 
 def cmd_tree(a):
-    t = _load(a.trace)
+    t = _load(a)
 
     def node(p):
         return dict(vpid=p.vpid, role=p.role, procname=p.procname,
@@ -92,8 +103,7 @@ def cmd_tree(a):
 
 
 def cmd_tokens(a):
-    events, stats = reader.read(a.trace, tokens.WANT)
-    _warn(stats)
+    events, stats = _read(a, tokens.WANT)
     t0 = stats.first_ts or 0
     flows = tokens.follow(events)
     s = tokens.summary(flows)
@@ -122,7 +132,7 @@ def cmd_tokens(a):
 
 
 def cmd_lint(a):
-    t = _load(a.trace)
+    t = _load(a)
     found = lint.lint(t)
     if a.json:
         json.dump(dict(trace=a.trace, findings=found), sys.stdout, indent=1)
@@ -141,7 +151,7 @@ def cmd_lint(a):
 
 
 def cmd_export(a):
-    t = _load(a.trace)
+    t = _load(a)
     flows = tokens.follow(t.events)
     doc = export.chrome(t, flows)
     with open(a.chrome, "w") as f:
@@ -157,7 +167,7 @@ def cmd_export(a):
 
 
 def cmd_diagram(a):
-    t = _load(a.trace)
+    t = _load(a)
     if a.svg:
         with open(a.svg, "w") as f:
             f.write(diagram.svg(t, a.max_arrows))
@@ -189,6 +199,9 @@ def main(argv=None):
         p = sub.add_parser(name, help=helptext, description=helptext)
         p.add_argument("trace", metavar="TRACE", help="trace directory (scripts/trace -o DIR)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument("--ppid", type=int, metavar="PID",
+                       help="only the processes PID started, and their children (the trace "
+                            "records every v6lab program of the host)")
         p.set_defaults(fn=fn)
         return p
     add("summary", cmd_summary, "one row per process: role, vpid, parent, lifetime, events "

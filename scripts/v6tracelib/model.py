@@ -11,6 +11,31 @@ STUDENT_ROLES = ("ipv6-server", "ipv4-client")
 ROLE_ORDER = ("ipv4-server", "ipv6-client", "ipv6-server", "ipv4-client", "other")
 
 
+# What --ppid needs to know who started whom (added to a reader's want when filtering).
+LINEAGE = {"v6lab_process:start": ("pid", "ppid"), "v6lab_process:fork": ("child_pid",),
+           "v6lab_process:fork_child": ("pid", "ppid")}
+
+
+def started_by(events, ppid):
+    """The vpids of the processes ppid started (`start` event's ppid) and their
+    descendants (fork events): the run of one command when the host ran others too."""
+    keep, changed = set(), True
+    while changed:
+        changed = False
+        for e in events:
+            s = e.name
+            if s == "v6lab_process:start" and e.f.get("ppid") == ppid and e.vpid not in keep:
+                keep.add(e.vpid)
+                changed = True
+            elif s == "v6lab_process:fork" and e.vpid in keep and e.f.get("child_pid") not in keep:
+                keep.add(e.f.get("child_pid"))
+                changed = True
+            elif s == "v6lab_process:fork_child" and e.f.get("ppid") in keep and e.vpid not in keep:
+                keep.add(e.vpid)
+                changed = True
+    return keep
+
+
 def errno_name(n):
     return _errno.errorcode.get(n, str(n))
 
@@ -49,6 +74,9 @@ class Trace:
         self.procs = {}
         for e in events:
             self._see(e)
+        for p in self.procs.values():  # forked, but none of its own events was recorded
+            if p.first_ts is None:
+                p.first_ts = p.last_ts = p.fork_ts
 
     def rel_ms(self, ts):
         return (ts - self.t0) / 1e6

@@ -40,6 +40,8 @@ ENTRY = {"v6lab_io:write_entry": "v6lab_io:write", "v6lab_ipc:msgsnd_entry": "v6
 def hop_of(e):
     """(hop key, [tokens]) of an event, or None. Protocol fallbacks are keyed '~hop'."""
     name, f = e.name, e.f
+    if f.get("role") == "other":  # a test helper, not one of the four programs
+        return None
     if name.startswith("v6lab_protocol:"):
         tok = f.get("token") or "-"
         if tok == "-":  # the providers write "-" for "no token"

@@ -43,6 +43,7 @@ static struct env {
 	bool json;
 	bool diagnose;
 	int diag_seconds;
+	int duration; /* -d: stream for this many seconds, then exit 0 (0: until Ctrl-C) */
 	pid_t pid;
 	int family;
 	unsigned int netns;
@@ -65,10 +66,11 @@ const char argp_program_doc[] =
 	"(drop reason named from this kernel's BTF), in every network namespace.\n"
 	"\n"
 	"USAGE: acceptwatch [-P PORT]... [-p PID] [-4|-6] [--netns NS] [--json]\n"
-	"                   [-v] [--diagnose [SECONDS]]\n"
+	"                   [-v] [-d SECONDS] [--diagnose [SECONDS]]\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  acceptwatch -P 5000                # stream events for port 5000\n"
+	"  acceptwatch -P 5000 -d 10          # the same for 10 seconds\n"
 	"  acceptwatch -P 5000 --diagnose 10  # wait <= 10 s for accept(): verdict\n"
 	"  acceptwatch -P 5000 -P 5001 --json # two ports, one JSON object per event\n"
 	"  acceptwatch -p 1234                # accept() of pid 1234, and its ports\n"
@@ -87,6 +89,7 @@ static const struct argp_option opts[] = {
 	{ "ipv6", '6', NULL, 0, "IPv6 only (packet or socket family)", 0 },
 	{ "netns", OPT_NETNS, "NS", 0, "Only this network namespace: inode number, name in /run/netns, or a path such as /proc/PID/ns/net", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object per event (or for the verdict)", 0 },
+	{ "duration", 'd', "SECONDS", 0, "Stream events for SECONDS, then exit (default: until Ctrl-C)", 0 },
 	{ "diagnose", OPT_DIAGNOSE, "SECONDS", OPTION_ARG_OPTIONAL, "Watch until the first accept() returns or SECONDS (default 30) pass, then print one verdict with the evidence", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's own messages (verifier log, attach details)", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
@@ -158,6 +161,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'j':
 		env.json = true;
+		break;
+	case 'd':
+		env.duration = parse_num(arg, 1, 86400, "-d seconds", state);
 		break;
 	case OPT_DIAGNOSE:
 		env.diagnose = true;
@@ -1268,7 +1274,12 @@ int main(int argc, char **argv)
 			deadline = start_ns + env.diag_seconds * 1000000000ULL;
 			warn("watching %s for up to %d s, until accept() returns\n", what, env.diag_seconds);
 		} else {
-			warn("tracing %s; Ctrl-C to end\n", what);
+			if (env.duration)
+				deadline = start_ns + env.duration * 1000000000ULL;
+			if (env.duration)
+				warn("tracing %s for %d s\n", what, env.duration);
+			else
+				warn("tracing %s; Ctrl-C to end\n", what);
 			if (!env.json)
 				print_header();
 		}
@@ -1282,7 +1293,9 @@ int main(int argc, char **argv)
 			warn("reading events failed: %s\n", strerror(-err));
 			goto cleanup;
 		}
-		if (env.diagnose && (diag.accepted || diag.accept_errors || mono_ns() >= deadline))
+		if (env.diagnose && (diag.accepted || diag.accept_errors))
+			break;
+		if ((env.diagnose || env.duration) && mono_ns() >= deadline)
 			break;
 	}
 	if (env.diagnose) {

@@ -149,8 +149,9 @@ def _flag(flows, present):
                 fl.flags.append(dict(kind="duplicated" if detail == "duplicate" else "altered",
                                      hop="verified", vpid=vpid, role=role, ts=ts,
                                      why=f"the course server found it {detail}"))
-        # altered: never generated, though the course side was traced
-        if generators and not fl.seen("generated"):
+        # altered: never generated, though the course side was traced, and first seen on the
+        # student's side (a course client sending it was started before the trace began)
+        if generators and not fl.seen("generated") and path[0][0] != "sent":
             first_key, (ts, vpid, role, _, _) = path[0]
             fl.flags.append(dict(kind="altered", hop=first_key, vpid=vpid, role=role, ts=ts,
                                  why="no course client made this token: it was changed on "

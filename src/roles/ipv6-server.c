@@ -64,8 +64,6 @@ static struct options parse_options(int argc, char **argv)
 	struct options o = { .bind = "::", .port = 7002, .tokens = 5, .read_timeout_ms = 10000 };
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		char *end;
-		long v;
 		switch (c) {
 		case 'b': o.bind = optarg; break;
 		case 'p':
@@ -73,20 +71,14 @@ static struct options parse_options(int argc, char **argv)
 				die("--port '%s': give a number from 0 to 65535", optarg);
 			break;
 		case 'n':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > V6_MAX_CLIENTS)
-				die("--tokens '%s': give a number from 1 to %d", optarg, V6_MAX_CLIENTS);
-			o.tokens = (int)v;
+			o.tokens = option_int("--tokens", optarg, 1, V6_MAX_CLIENTS);
 			break;
 		case 'k':
 			if (!parse_queue_key(optarg, &o.queue_key))
 				die("--queue-key '%s': give a positive number (decimal or 0x hex)", optarg);
 			break;
 		case 't':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 3600)
-				die("--read-timeout '%s': give seconds from 1 to 3600", optarg);
-			o.read_timeout_ms = (int)v * 1000;
+			o.read_timeout_ms = 1000 * option_int("--read-timeout", optarg, 1, 3600);
 			break;
 		case 'h': usage(0);
 		default: usage(V6_EXIT_ERROR);

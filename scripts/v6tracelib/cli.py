@@ -8,17 +8,38 @@ import sys
 from . import diagram, export, lint, model, reader, tokens
 
 EPILOG = """examples:
-  scripts/trace -o /tmp/run -- scripts/exercise
+  scripts/trace -o /tmp/run -- scripts/exercise   # also writes /tmp/run/v6lab-command.json
   scripts/v6trace summary /tmp/run
   scripts/v6trace tokens /tmp/run          # every token, hop by hop
   scripts/v6trace lint /tmp/run            # the classic mistakes (exit 1 if any)
   scripts/v6trace export /tmp/run --chrome /tmp/run.json   # open in ui.perfetto.dev
   scripts/v6trace diagram /tmp/run --svg /tmp/run.svg
+
+which processes: a trace records every v6lab program of the host. When TRACE holds
+v6lab-command.json (scripts/trace -o DIR -- COMMAND writes it: COMMAND's pid), only COMMAND
+and the processes it started are analysed, as with --ppid; --all-processes (or --ppid 0)
+analyses them all.
 """
 
 
+def _command_ppid(a):
+    """The pid to keep the processes of: --ppid; else, unless --all-processes or --ppid 0,
+    the traced command's (scripts/trace -o DIR -- COMMAND writes DIR/COMMAND_FILE)."""
+    if a.all_processes or a.ppid == 0:
+        return None
+    if a.ppid is not None:
+        return a.ppid
+    pid = reader.command_pid(a.trace)
+    if pid is not None:
+        print(f"v6trace: only the processes of the traced command (pid {pid}, from "
+              f"{reader.COMMAND_FILE}); --all-processes for every process of the trace",
+              file=sys.stderr)
+    return pid
+
+
 def _read(a, want=None):
-    """Events of the trace (of the processes --ppid started, if given)."""
+    """Events of the trace (of the processes --ppid, or the traced command, started)."""
+    a.ppid = _command_ppid(a)
     if a.ppid is not None and want is not None:
         want = dict(want, **model.LINEAGE)
     events, stats = reader.read(a.trace, want)
@@ -199,9 +220,15 @@ def main(argv=None):
         p = sub.add_parser(name, help=helptext, description=helptext)
         p.add_argument("trace", metavar="TRACE", help="trace directory (scripts/trace -o DIR)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
-        p.add_argument("--ppid", type=int, metavar="PID",
-                       help="only the processes PID started, and their children (the trace "
-                            "records every v6lab program of the host)")
+        who = p.add_mutually_exclusive_group()
+        who.add_argument("--ppid", type=int, metavar="PID",
+                         help="only PID and the processes it started, and their children "
+                              "(the trace records every v6lab program of the host). Default: "
+                              f"the traced command's pid if TRACE/{reader.COMMAND_FILE} "
+                              "exists (scripts/trace -o DIR -- COMMAND writes it); 0: all")
+        who.add_argument("--all-processes", action="store_true",
+                         help="every process of the trace, even with "
+                              f"TRACE/{reader.COMMAND_FILE} (same as --ppid 0)")
         p.set_defaults(fn=fn)
         return p
     add("summary", cmd_summary, "one row per process: role, vpid, parent, lifetime, events "

@@ -17,14 +17,16 @@ LINEAGE = {"v6lab_process:start": ("pid", "ppid"), "v6lab_process:fork": ("child
 
 
 def started_by(events, ppid):
-    """The vpids of the processes ppid started (`start` event's ppid) and their
-    descendants (fork events): the run of one command when the host ran others too."""
+    """The vpids of ppid itself if it is a v6lab program, of the processes ppid started
+    (`start` event's ppid) and of their descendants (fork events): the run of one command
+    when the host ran others too."""
     keep, changed = set(), True
     while changed:
         changed = False
         for e in events:
             s = e.name
-            if s == "v6lab_process:start" and e.f.get("ppid") == ppid and e.vpid not in keep:
+            if (s == "v6lab_process:start" and (e.f.get("ppid") == ppid or e.vpid == ppid)
+                    and e.vpid not in keep):
                 keep.add(e.vpid)
                 changed = True
             elif s == "v6lab_process:fork" and e.vpid in keep and e.f.get("child_pid") not in keep:

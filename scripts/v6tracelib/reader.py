@@ -9,6 +9,7 @@ takes the messages in batches and reads them through bt2's native layer (the SWI
 functions under the wrappers): the event's name is looked up once per event class, and an
 event whose name is not wanted costs a few native calls, no Python object.
 """
+import json
 import os
 
 import bt2
@@ -43,6 +44,20 @@ class Event:
 
     def __repr__(self):
         return f"Event({self.ts}, {self.vpid}, {self.name}, {self.f})"
+
+
+# Written by `scripts/trace -o DIR -- COMMAND` next to the CTF trace: {"command_pid": N}.
+COMMAND_FILE = "v6lab-command.json"
+
+
+def command_pid(path):
+    """The traced command's pid from path/COMMAND_FILE, or None (no file, or unreadable)."""
+    try:
+        with open(os.path.join(path, COMMAND_FILE)) as f:
+            pid = json.load(f).get("command_pid")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return pid if isinstance(pid, int) and pid > 0 else None
 
 
 def trace_dirs(path):

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.dom.minidom
 
@@ -85,8 +86,18 @@ def play_split(server, out):
         f.write("\n")
 
 
+def play_gated(out, ready, go):
+    """One exercise, once `go` exists (the test runs another one outside the trace then)."""
+    open(ready, "w").close()
+    deadline = time.monotonic() + 30
+    while not os.path.exists(go) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    play_exercise(out=out)
+
+
 PLAYS = {
     "exercise": lambda out, *a: play_exercise(*a, out=out),
+    "gated": play_gated,
     "stress": lambda out: play_stress(out),
     "split": lambda out, server: play_split(server, out),
     "storm": lambda out, rounds: subprocess.run([os.path.join(BIN, "relay_storm"), rounds],
@@ -200,6 +211,75 @@ def lint_reference():
         check("no finding" in cap.v6trace("lint", code=0).stdout, "human output")
 
 
+def ppid_default():
+    """A v6lab run outside the traced command, during the capture: `tokens` and `lint` leave
+    it out by default (TRACE/v6lab-command.json), --all-processes and --ppid 0 keep it."""
+    tmp = tempfile.mkdtemp(prefix="v6lab-an-")
+    d, out = os.path.join(tmp, "trace"), os.path.join(tmp, "play.jsonl")
+    ready, go = os.path.join(tmp, "ready"), os.path.join(tmp, "go")
+    outside_out = os.path.join(tmp, "outside.jsonl")
+    played = []
+    try:
+        tr = subprocess.Popen([TRACE, "-o", d, "--", "/usr/bin/python3", __file__, "--play",
+                               "gated", out, ready, go], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(ready):
+            check(tr.poll() is None and time.monotonic() < deadline,
+                  f"the traced command did not start: {tr.communicate()[0] if tr.poll() else ''}")
+            time.sleep(0.02)
+        # Outside the traced command, a zombie server (5 findings, 5 tokens of its own),
+        # running while the traced exercise runs.
+        outside = threading.Thread(target=play_exercise, args=("broken/zombie-ipv6-server",),
+                                   kwargs=dict(out=outside_out))
+        outside.start()
+        open(go, "w").close()
+        outside.join(90)
+        stdout, _ = tr.communicate(timeout=150)
+        check(tr.returncode == 0 and "0 discarded" in stdout, f"scripts/trace: {stdout}")
+        with open(out) as f:
+            lines = [json.loads(line) for line in f]
+        with open(outside_out) as f:
+            played = lines[1:] + [json.loads(line) for line in f]
+        with open(os.path.join(d, "v6lab-command.json")) as f:
+            pid = json.load(f)["command_pid"]
+        check(pid == lines[0]["ppid"], f"v6lab-command.json: pid {pid}, the play's is "
+              f"{lines[0]['ppid']}")
+        # babeltrace2 is not confused by the file next to the CTF trace
+        r = subprocess.run(["babeltrace2", d], capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0 and "v6lab_process:start" in r.stdout, r.stderr[-2000:])
+
+        def v6(*args):
+            return subprocess.run([V6TRACE, *args], capture_output=True, text=True, timeout=120)
+        expected = sent_tokens(played[:1])
+        check(len(expected) == 5, f"traced client sent {expected}")
+        r = v6("tokens", d, "--json")
+        check(r.returncode == 0, f"tokens: exit {r.returncode}: {r.stderr}")
+        check("only the processes of the traced command" in r.stderr
+              and len(r.stderr.strip().splitlines()) == 1, f"tokens stderr: {r.stderr}")
+        check_complete(json.loads(r.stdout), expected)
+        r = v6("lint", d, "--json")
+        check(r.returncode == 0 and json.loads(r.stdout)["findings"] == [],
+              f"lint found the outside run: {r.stdout[-2000:]}")
+        # turned off: the outside run is there (its 5 tokens, its 5 zombies), and whatever
+        # else the host ran meanwhile (other tests)
+        outside_tokens = sent_tokens(played[1:])
+        check(len(outside_tokens) == 5, f"outside client sent {outside_tokens}")
+        for off in (["--all-processes"], ["--ppid", "0"]):
+            r = v6("tokens", d, "--json", *off)
+            check("only the processes" not in r.stderr, f"{off}: {r.stderr}")
+            got = {t["token"] for t in json.loads(r.stdout)["tokens"]}
+            check(set(expected + outside_tokens) <= got, f"tokens {off}: {sorted(got)}")
+            kinds = collections.Counter(f["kind"] for f in json.loads(
+                v6("lint", d, "--json", *off).stdout)["findings"])
+            check(kinds["child-not-reaped"] >= 5, f"lint {off}: {dict(kinds)}")
+    finally:
+        for p in played:
+            if "key" in p and queue_exists(p["key"]):
+                subprocess.run(["ipcrm", "-Q", str(p["key"])], check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def lint_variant(program, expected, client="ipv4-client"):
     def scenario():
         server = f"broken/{program}" if program.endswith("ipv6-server") else "ipv6-server"
@@ -267,6 +347,7 @@ def diagram_svg():
 
 
 SCENARIOS = [tokens_five, tokens_stress, lint_reference, lint_one_read, export_json, diagram_svg,
+             ppid_default,
              lint_variant("listen-in-child-ipv6-server", {"listen-in-child": 5}),
              lint_variant("listen-open-ipv6-server", {"listen-never-closed": 1}),
              lint_variant("zombie-ipv6-server", {"child-not-reaped": 5}),

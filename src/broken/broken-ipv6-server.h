@@ -33,6 +33,9 @@ struct mistake {
 	bool never_close_listen;   /* the parent never closes the listening socket */
 	bool one_read;		   /* the child reads the token with one read(), no loop */
 	bool never_reap;	   /* the parent never calls waitpid() */
+	bool keep_conn_in_parent;  /* the parent never closes the connection it forked for */
+	bool keep_pipe_r_in_child; /* the child never closes the pipe's read end */
+	bool wait_pipe_eof;	   /* the parent reads the pipe to EOF, holding the write end */
 };
 
 static void broken_on_sigchld(int sig)
@@ -93,11 +96,16 @@ static void broken_accept(const struct mistake *m, int listen_fd, const int pipe
 		if (!m->keep_listen_in_child)
 			Close(listen_fd);
 		/* else MISTAKE: the child keeps the listening socket it will never accept on */
-		Close(pipe_fds[0]);
+		if (!m->keep_pipe_r_in_child)
+			Close(pipe_fds[0]);
+		/* else MISTAKE: the child keeps the pipe's read end; it only ever writes */
 		broken_serve(m, conn, pipe_fds[1], text);
 	}
 	broken_live_children++;
-	Close(conn);
+	if (!m->keep_conn_in_parent)
+		Close(conn);
+	/* else MISTAKE: the parent keeps its copy of the connection the child serves: the
+	 * client sees no EOF when the child closes, and every later child inherits it too */
 	printf("accepted %s (child %d)\n", text, pid);
 }
 
@@ -113,6 +121,35 @@ static int broken_read_record(int pipe_r, token_t *slot)
 	printf("token from %.*s (child %d): %s\n", (int)sizeof(rec.peer), rec.peer, rec.pid,
 	       rec.token);
 	return 1;
+}
+
+static void broken_put_tokens(int qid, token_t *tokens, int got, key_t key)
+{
+	if (queue_put_tokens(qid, tokens, got, now_ms() + 30000) < 0)
+		die("msgsnd: %s", strerror(errno));
+	printf("put %d token(s) on message queue key 0x%08x (id %d)\n", got, (unsigned)key, qid);
+}
+
+/* "Make sure every child is done": read the pipe until EOF, i.e. until every write end is
+ * closed. The tokens are handed over first and the rest is cleaned up, so the run passes
+ * and this is the only mistake left. */
+static void broken_wait_pipe_eof(const struct mistake *m, int listen_fd, int pipe_r, int qid,
+				 token_t *tokens, int got, key_t key)
+{
+	Close(listen_fd);
+	broken_reap(m, 0);
+	broken_put_tokens(qid, tokens, got, key);
+	/* Not the mistake: it would block forever, so SIGALRM (default action: terminate)
+	 * ends it after 3 s, and the exercise with it (queue_put_tokens set a handler). */
+	signal(SIGALRM, SIG_DFL);
+	alarm(3);
+	printf("waiting for EOF on the pipe (every child done)\n");
+	char c;
+	/* MISTAKE: this process still holds the pipe's write end (pipe_fds[1]): the pipe has a
+	 * writer as long as it lives, read() never returns 0 and the server hangs here. Fix:
+	 * Close(pipe_fds[1]) before reading to EOF. */
+	while (Read(pipe_r, &c, 1) > 0)
+		;
 }
 
 static int broken_ipv6_server_main(int argc, char **argv, const struct mistake *m)
@@ -168,15 +205,17 @@ static int broken_ipv6_server_main(int argc, char **argv, const struct mistake *
 			broken_accept(m, listen_fd, pipe_fds);
 		broken_reap(m, WNOHANG);
 	}
+	if (m->wait_pipe_eof) {
+		broken_wait_pipe_eof(m, listen_fd, pipe_fds[0], qid, tokens, got, key);
+		return 0; /* never reached: SIGALRM ends the process blocked in read() */
+	}
 	Close(pipe_fds[1]);
 	Close(pipe_fds[0]);
 	if (!m->never_close_listen)
 		Close(listen_fd);
 	/* else MISTAKE: the port stays open: a 6th client is queued, never served or refused */
 	broken_reap(m, 0);
-	if (queue_put_tokens(qid, tokens, got, now_ms() + 30000) < 0)
-		die("msgsnd: %s", strerror(errno));
-	printf("put %d token(s) on message queue key 0x%08x (id %d)\n", got, (unsigned)key, qid);
+	broken_put_tokens(qid, tokens, got, key);
 	return 0;
 }
 

@@ -352,7 +352,10 @@ SCENARIOS = [tokens_five, tokens_stress, lint_reference, lint_one_read, export_j
              lint_variant("listen-open-ipv6-server", {"listen-never-closed": 1}),
              lint_variant("zombie-ipv6-server", {"child-not-reaped": 5}),
              lint_variant("sequential-ipv6-server", {"one-at-a-time": 1}),
-             lint_variant("keep-queue-ipv4-client", {"queue-not-removed": 1})]
+             lint_variant("keep-queue-ipv4-client", {"queue-not-removed": 1}),
+             lint_variant("conn-open-ipv6-server", {"conn-in-parent": 5}),
+             lint_variant("pipe-read-in-child-ipv6-server", {"pipe-read-end-in-child": 5}),
+             lint_variant("pipe-eof-ipv6-server", {"pipe-write-end-open": 1})]
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--play":

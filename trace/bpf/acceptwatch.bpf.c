@@ -9,7 +9,12 @@
  *   tcp:tcp_retransmit_synack             the final ACK of the handshake is not coming back
  *   tcp:tcp_send_reset, tcp:tcp_receive_reset
  *   skb:kfree_skb                         the kernel dropped it, and the drop reason
- * Filters are read-only globals set by the loader before load. */
+ * Filters are read-only globals set by the loader before load.
+ *
+ * Cost: these programs run on every connection of every process, so each one bails out on the
+ * cheapest field first (tracepoint arguments, then the port), and kernel memory is read with
+ * direct loads through bpf_rdonly_cast() (faulting loads, like BTF pointer walks) instead of one
+ * bpf_probe_read_kernel() call per field. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -22,6 +27,12 @@
 #define ETH_P_IPV6 0x86DD
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
+
+/* Kernel pointers from tracepoint arguments or plain memory -> read-only, untrusted BTF
+ * pointers the verifier lets us dereference directly (faults read as zero). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define KPTR(type, p) ((const type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+#define KMEM(p) ((const unsigned char *)bpf_rdonly_cast((const void *)(p), 0))
 
 const volatile __u32 targ_tgid = 0;      /* -p: only this process's accept() calls */
 const volatile __u16 targ_family = 0;    /* -4 / -6 */
@@ -39,17 +50,21 @@ struct {
 	__type(value, __u8);
 } ports SEC(".maps");
 
+enum { ACC_NONE, ACC_WATCHED, ACC_IGNORED };
+
 struct accept_start {
 	__u64 ts;
 	__u64 sk;
 	__s32 fd;
+	__u32 state; /* ACC_*: what sys_enter decided for the call in progress */
 };
 
-/* Threads inside accept(), by tid. LRU: a thread killed in accept() never reaches sys_exit. */
+/* The accept() call a thread is in: task-local storage (no hash lookup, no LRU lock; freed
+ * with the thread, so a thread killed inside accept() leaves nothing behind). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct accept_start);
 } accepting SEC(".maps");
 
@@ -96,17 +111,17 @@ static __always_inline __u32 sk_netns(const struct sock *sk)
 {
 	if (!sk)
 		return 0;
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return sk->__sk_common.skc_net.net->ns.inum;
 }
 
 /* netns of a packet: its device's, falling back to its socket's. */
 static __always_inline __u32 skb_netns(const struct sk_buff *skb)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	const struct net_device *dev = skb->dev;
 
 	if (dev)
-		return BPF_CORE_READ(dev, nd_net.net, ns.inum);
-	return sk_netns(BPF_CORE_READ(skb, sk));
+		return dev->nd_net.net->ns.inum;
+	return sk_netns(skb->sk);
 }
 
 static __always_inline struct aw_event *reserve(__u32 type, __u32 netns)
@@ -144,22 +159,22 @@ static __always_inline void submit(struct aw_event *e)
 
 static __always_inline void sk_backlog(const struct sock *sk, struct aw_event *e)
 {
-	e->backlog = BPF_CORE_READ(sk, sk_ack_backlog);
-	e->max_backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	e->backlog = sk->sk_ack_backlog;
+	e->max_backlog = sk->sk_max_ack_backlog;
 	e->flags |= AW_F_LISTENER;
 }
 
 static __always_inline void sk_endpoints(const struct sock *sk, struct aw_event *e)
 {
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->family = sk->__sk_common.skc_family;
+	e->lport = sk->__sk_common.skc_num;
+	e->rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (e->family == AF_INET) {
-		bpf_core_read(e->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(e->raddr, 4, &sk->__sk_common.skc_daddr);
+		__builtin_memcpy(e->laddr, &sk->__sk_common.skc_rcv_saddr, 4);
+		__builtin_memcpy(e->raddr, &sk->__sk_common.skc_daddr, 4);
 	} else {
-		bpf_core_read(e->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(e->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+		__builtin_memcpy(e->laddr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(e->raddr, &sk->__sk_common.skc_v6_daddr, 16);
 	}
 }
 
@@ -176,28 +191,26 @@ static __always_inline void remember_listener(const struct sock *sk, __u32 netns
 }
 
 /* fd of the current process -> its TCP socket, or NULL. */
-static __always_inline struct sock *fd_to_tcp_sock(int fd)
+static __always_inline const struct sock *fd_to_tcp_sock(const struct task_struct *task, int fd)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
-	struct socket *sock;
-	struct sock *sk;
+	const struct fdtable *fdt = task->files->fdt;
+	const struct file *file;
+	const struct socket *sock;
+	const struct sock *sk;
 	__u16 family;
 
-	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || !fdt || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	file = KPTR(struct file, *(const __u64 *)(KMEM(fdt->fd) + (__u64)fd * sizeof(void *)));
+	if (!file || (file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
 		return NULL;
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+	sock = KPTR(struct socket, file->private_data);
+	if (!sock)
 		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	sk = sock->sk;
+	if (!sk || sk->sk_protocol != IPPROTO_TCP)
 		return NULL;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	family = sk->__sk_common.skc_family;
 	if (family != AF_INET && family != AF_INET6)
 		return NULL;
 	return sk;
@@ -207,30 +220,36 @@ static __always_inline struct sock *fd_to_tcp_sock(int fd)
 
 static __always_inline int accept_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct accept_start st = {};
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct accept_start *st;
+	const struct sock *sk;
 	struct aw_event *e;
-	struct sock *sk;
 	__u32 netns;
 	__u16 port;
+	int fd;
 
-	if (targ_tgid && (id >> 32) != targ_tgid)
+	if (targ_tgid && task->tgid != targ_tgid)
 		return 0;
-	st.fd = (int)ctx->args[0];
-	sk = fd_to_tcp_sock(st.fd);
+	st = bpf_task_storage_get(&accepting, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st)
+		return 0;
+	/* Whatever happens below, sys_exit must not take this call for an early one. */
+	st->state = ACC_IGNORED;
+	fd = (int)ctx->args[0];
+	sk = fd_to_tcp_sock(task, fd);
 	if (!sk)
 		return 0;
-	port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	port = sk->__sk_common.skc_num;
 	if (accept_by_port && !port_wanted(port))
 		return 0;
 	netns = sk_netns(sk);
-	if (!scope_wanted(BPF_CORE_READ(sk, __sk_common.skc_family), netns))
+	if (!scope_wanted(sk->__sk_common.skc_family, netns))
 		return 0;
-	st.ts = bpf_ktime_get_ns();
-	st.sk = (__u64)sk;
-	bpf_map_update_elem(&accepting, &tid, &st, BPF_ANY);
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN)
+	st->state = ACC_WATCHED;
+	st->ts = bpf_ktime_get_ns();
+	st->sk = (__u64)sk;
+	st->fd = fd;
+	if (sk->__sk_common.skc_state == TCP_LISTEN)
 		remember_listener(sk, netns, port);
 
 	e = reserve(AW_ACCEPT_WAIT, netns);
@@ -239,45 +258,49 @@ static __always_inline int accept_enter(struct trace_event_raw_sys_enter *ctx)
 	set_task(e);
 	sk_endpoints(sk, e);
 	sk_backlog(sk, e);
-	e->fd = st.fd;
+	e->fd = fd;
 	submit(e);
 	return 0;
 }
 
 static __always_inline int accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct sock *sk = NULL, *lsk = NULL;
 	struct accept_start *st;
-	struct sock *sk = NULL, *lsk = NULL;
 	struct aw_event *e;
 	long ret = ctx->ret;
 	__u64 start = 0;
 	int fd = -1;
 	__u8 flags = 0;
 
-	st = bpf_map_lookup_elem(&accepting, &tid);
-	if (st) {
+	st = bpf_task_storage_get(&accepting, task, 0, 0);
+	if (st && st->state == ACC_IGNORED) {
+		st->state = ACC_NONE; /* sys_enter found no watched listener on that fd */
+		return 0;
+	}
+	if (st && st->state == ACC_WATCHED) {
+		st->state = ACC_NONE;
 		start = st->ts;
 		fd = st->fd;
-		lsk = (struct sock *)st->sk;
-		bpf_map_delete_elem(&accepting, &tid);
+		lsk = KPTR(struct sock, st->sk);
 	} else {
 		/* Entered accept() before we attached: only the exit tells us. */
-		if (targ_tgid && (id >> 32) != targ_tgid)
+		st = NULL;
+		if (targ_tgid && task->tgid != targ_tgid)
 			return 0;
 		if (ret < 0 && !targ_tgid)
 			return 0; /* an error on an unknown fd: maybe not even TCP */
 		flags = AW_F_EARLY;
 	}
 	if (ret >= 0) {
-		sk = fd_to_tcp_sock((int)ret);
+		sk = fd_to_tcp_sock(task, (int)ret);
 		if (!sk)
 			return 0;
-		if (!st && accept_by_port && !port_wanted(BPF_CORE_READ(sk, __sk_common.skc_num)))
+		if (!st && accept_by_port && !port_wanted(sk->__sk_common.skc_num))
 			return 0;
 	}
-	if (sk && !scope_wanted(BPF_CORE_READ(sk, __sk_common.skc_family), sk_netns(sk)))
+	if (sk && !scope_wanted(sk->__sk_common.skc_family, sk_netns(sk)))
 		return 0;
 
 	e = reserve(AW_ACCEPT, sk ? sk_netns(sk) : sk_netns(lsk));
@@ -328,7 +351,7 @@ int aw_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/sock/inet_sock_set_state")
 int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
-	const struct sock *sk = ctx->skaddr;
+	const struct sock *sk = KPTR(struct sock, ctx->skaddr);
 	int oldstate = ctx->oldstate, newstate = ctx->newstate;
 	/* A child socket is cloned from its listener: its first change reads LISTEN -> SYN_RECV. */
 	bool listen = newstate == TCP_LISTEN || (oldstate == TCP_LISTEN && newstate == TCP_CLOSE);
@@ -388,17 +411,15 @@ int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 SEC("tracepoint/sock/sk_data_ready")
 int aw_data_ready(struct trace_event_raw_sk_data_ready *ctx)
 {
-	const struct sock *sk = ctx->skaddr;
+	const struct sock *sk = KPTR(struct sock, ctx->skaddr);
 	struct aw_event *e;
 	__u32 netns;
 	__u16 port;
 
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
-		return 0;
-	port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	if (!port_wanted(port))
+	port = sk->__sk_common.skc_num;
+	if (!port_wanted(port) || sk->__sk_common.skc_state != TCP_LISTEN)
 		return 0;
 	netns = sk_netns(sk);
 	if (!scope_wanted(ctx->family, netns))
@@ -422,38 +443,41 @@ struct pkt {
 	__u8 saddr[16], daddr[16];
 };
 
-/* Parse an IPv4 or IPv6 header followed directly by TCP. */
-static __always_inline int parse_tcp(const unsigned char *l3, struct pkt *p)
+/* Where the TCP header of an IPv4 or IPv6 packet starts; NULL if it is not TCP (or a non-first
+ * fragment). Only the bytes needed to decide are read: addresses come later, if at all. */
+static __always_inline const unsigned char *tcp_header(const unsigned char *l3, __u16 *family)
 {
-	unsigned char h[40];
-	unsigned char tcp[14];
-	const unsigned char *th;
+	__u8 ver = l3[0] >> 4;
 
-	if (bpf_probe_read_kernel(h, 20, l3))
-		return -1;
-	if ((h[0] >> 4) == 4) {
-		if (h[9] != IPPROTO_TCP || ((h[6] & 0x1f) | h[7]))
-			return -1; /* not TCP, or a non-first fragment */
-		p->family = AF_INET;
-		__builtin_memcpy(p->saddr, &h[12], 4);
-		__builtin_memcpy(p->daddr, &h[16], 4);
-		th = l3 + (h[0] & 0x0f) * 4;
-	} else if ((h[0] >> 4) == 6) {
-		if (bpf_probe_read_kernel(h, 40, l3) || h[6] != IPPROTO_TCP)
-			return -1;
-		p->family = AF_INET6;
-		__builtin_memcpy(p->saddr, &h[8], 16);
-		__builtin_memcpy(p->daddr, &h[24], 16);
-		th = l3 + 40;
-	} else {
-		return -1;
+	if (ver == 4) {
+		if (l3[9] != IPPROTO_TCP || ((l3[6] & 0x1f) | l3[7]))
+			return NULL;
+		*family = AF_INET;
+		return l3 + (l3[0] & 0x0f) * 4;
 	}
-	if (bpf_probe_read_kernel(tcp, sizeof(tcp), th))
-		return -1;
-	p->sport = (tcp[0] << 8) | tcp[1];
-	p->dport = (tcp[2] << 8) | tcp[3];
-	p->flags = tcp[13];
-	return 0;
+	if (ver == 6 && l3[6] == IPPROTO_TCP) {
+		*family = AF_INET6;
+		return l3 + 40;
+	}
+	return NULL;
+}
+
+static __always_inline void tcp_ports(const unsigned char *th, struct pkt *p)
+{
+	p->sport = (th[0] << 8) | th[1];
+	p->dport = (th[2] << 8) | th[3];
+	p->flags = th[13];
+}
+
+static __always_inline void ip_addrs(const unsigned char *l3, struct pkt *p)
+{
+	if (p->family == AF_INET) {
+		__builtin_memcpy(p->saddr, l3 + 12, 4);
+		__builtin_memcpy(p->daddr, l3 + 16, 4);
+	} else {
+		__builtin_memcpy(p->saddr, l3 + 8, 16);
+		__builtin_memcpy(p->daddr, l3 + 24, 16);
+	}
 }
 
 /* Orient a packet on the watched port: local = that side. */
@@ -482,16 +506,20 @@ static __always_inline bool pkt_event(const struct pkt *p, struct aw_event *e)
 SEC("tracepoint/net/netif_receive_skb")
 int aw_receive(struct trace_event_raw_net_dev_template *ctx)
 {
-	const struct sk_buff *skb = ctx->skbaddr;
+	const struct sk_buff *skb = KPTR(struct sk_buff, ctx->skbaddr);
+	const unsigned char *l3, *th;
 	struct listener_key key = {};
 	struct pkt p = {};
 	struct aw_event *e;
 	__u64 *lsk;
 
 	/* skb->data is the network header here (the link layer was pulled). */
-	if (parse_tcp(BPF_CORE_READ(skb, data), &p))
+	l3 = KMEM(skb->data);
+	th = tcp_header(l3, &p.family);
+	if (!th || (th[13] & (AW_TCP_SYN | AW_TCP_ACK)) != AW_TCP_SYN)
 		return 0;
-	if ((p.flags & (AW_TCP_SYN | AW_TCP_ACK)) != AW_TCP_SYN || !port_wanted(p.dport))
+	tcp_ports(th, &p);
+	if (!port_wanted(p.dport))
 		return 0;
 	key.netns = skb_netns(skb);
 	if (!scope_wanted(p.family, key.netns))
@@ -499,11 +527,12 @@ int aw_receive(struct trace_event_raw_net_dev_template *ctx)
 	e = reserve(AW_SYN, key.netns);
 	if (!e)
 		return 0;
+	ip_addrs(l3, &p);
 	pkt_event(&p, e);
 	key.port = p.dport;
 	lsk = bpf_map_lookup_elem(&listeners, &key);
 	if (lsk)
-		sk_backlog((const struct sock *)*lsk, e);
+		sk_backlog(KPTR(struct sock, *lsk), e);
 	submit(e);
 	return 0;
 }
@@ -511,9 +540,9 @@ int aw_receive(struct trace_event_raw_net_dev_template *ctx)
 SEC("tracepoint/skb/kfree_skb")
 int aw_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 {
-	const struct sk_buff *skb = ctx->skbaddr;
+	const struct sk_buff *skb;
 	const struct sock *rx_sk = NULL;
-	unsigned char *head;
+	const unsigned char *l3, *th;
 	struct pkt p = {};
 	struct aw_event *e;
 	__u16 nh;
@@ -521,17 +550,21 @@ int aw_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 
 	if (ctx->protocol != ETH_P_IP && ctx->protocol != ETH_P_IPV6)
 		return 0;
-	nh = BPF_CORE_READ(skb, network_header);
+	skb = KPTR(struct sk_buff, ctx->skbaddr);
+	nh = skb->network_header;
 	if (nh == (__u16)~0U)
 		return 0;
-	head = BPF_CORE_READ(skb, head);
-	if (parse_tcp(head + nh, &p))
+	l3 = KMEM(skb->head) + nh;
+	th = tcp_header(l3, &p.family);
+	if (!th)
 		return 0;
+	tcp_ports(th, &p);
 	if (!port_wanted(p.dport) && !port_wanted(p.sport))
 		return 0;
+	ip_addrs(l3, &p);
 	netns = skb_netns(skb);
 	if (bpf_core_field_exists(ctx->rx_sk))
-		rx_sk = ctx->rx_sk;
+		rx_sk = KPTR(struct sock, ctx->rx_sk);
 	if (!netns)
 		netns = sk_netns(rx_sk);
 	if (!scope_wanted(p.family, netns))
@@ -541,7 +574,7 @@ int aw_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 		return 0;
 	pkt_event(&p, e);
 	e->reason = ctx->reason;
-	if (rx_sk && BPF_CORE_READ(rx_sk, __sk_common.skc_state) == TCP_LISTEN)
+	if (rx_sk && rx_sk->__sk_common.skc_state == TCP_LISTEN)
 		sk_backlog(rx_sk, e);
 	submit(e);
 	return 0;
@@ -550,8 +583,8 @@ int aw_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 SEC("tracepoint/tcp/tcp_retransmit_synack")
 int aw_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 {
-	const struct request_sock *req = ctx->req;
-	const struct sock *sk = ctx->skaddr;
+	const struct request_sock *req = KPTR(struct request_sock, ctx->req);
+	const struct sock *sk = KPTR(struct sock, ctx->skaddr);
 	struct aw_event *e;
 	__u32 netns;
 
@@ -574,7 +607,7 @@ int aw_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 		bpf_probe_read_kernel(e->raddr, 16, ctx->daddr_v6);
 	}
 	/* The counter is bumped after the retransmission succeeds: this one is +1. */
-	e->count = BPF_CORE_READ(req, num_retrans) + 1;
+	e->count = req->num_retrans + 1;
 	sk_backlog(sk, e);
 	submit(e);
 	return 0;
@@ -583,7 +616,7 @@ int aw_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 SEC("tracepoint/tcp/tcp_send_reset")
 int aw_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 {
-	const struct sock *sk = ctx->skaddr;
+	const struct sock *sk = KPTR(struct sock, ctx->skaddr);
 	unsigned char sa[28], da[28];
 	struct aw_event *e;
 	__u16 family, lport;
@@ -599,7 +632,7 @@ int aw_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 	if (sk)
 		netns = sk_netns(sk);
 	else
-		netns = skb_netns(ctx->skbaddr);
+		netns = skb_netns(KPTR(struct sk_buff, ctx->skbaddr));
 	if (!scope_wanted(family, netns))
 		return 0;
 	e = reserve(AW_RST_SENT, netns);
@@ -628,7 +661,7 @@ int aw_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 SEC("tracepoint/tcp/tcp_receive_reset")
 int aw_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 {
-	const struct sock *sk = ctx->skaddr;
+	const struct sock *sk = KPTR(struct sock, ctx->skaddr);
 	struct aw_event *e;
 	__u32 netns;
 
@@ -650,7 +683,7 @@ int aw_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 		bpf_probe_read_kernel(e->laddr, 16, ctx->saddr_v6);
 		bpf_probe_read_kernel(e->raddr, 16, ctx->daddr_v6);
 	}
-	e->oldstate = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->oldstate = sk->__sk_common.skc_state;
 	submit(e);
 	return 0;
 }

@@ -1186,7 +1186,13 @@ int main(int argc, char **argv)
 		warn("-p %d: no such process\n", env.pid);
 		return 1;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Line-buffered on a terminal; piped or redirected, one write per ring-buffer batch (the
+	 * loop flushes after each poll), not one per event: an accept loop makes ~8 events per
+	 * connection, and every write is a syscall competing with the traced server. */
+	if (isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	else
+		setvbuf(stdout, NULL, _IOFBF, 64 * 1024);
 	libbpf_set_print(libbpf_print);
 
 	if (!have_bpf_caps()) {
@@ -1293,6 +1299,7 @@ int main(int argc, char **argv)
 			warn("reading events failed: %s\n", strerror(-err));
 			goto cleanup;
 		}
+		fflush(stdout);
 		if (env.diagnose && (diag.accepted || diag.accept_errors))
 			break;
 		if ((env.diagnose || env.duration) && mono_ns() >= deadline)

@@ -3,6 +3,7 @@
 """End-to-end scenarios of the exercise on 127.0.0.1 and ::1 with ephemeral ports.
 Usage: e2e.py SCENARIO (CTest runs each as e2e.SCENARIO)."""
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -206,6 +207,20 @@ def many_students():
     check(len([g for g in grades(GRADES) if g["verdict"] == "PASS"]) >= 3, "grades")
 
 
+def interactive_answers():
+    # As in the assignment: the answers typed on stdin, one of them wrong (asked again).
+    s6, v6port, key = start_ipv6_server()
+    s4, v4port = start_ipv4_server("--once", "--grades", GRADES)
+    c = run("ipv4-client", "--server", "127.0.0.1", "--port", v4port, stdin=subprocess.PIPE)
+    c.p.stdin.write(f"12x\n2021123456\n::1\n{v6port}\ny\nY\nok\n")
+    c.p.stdin.close()
+    code, out, err = c.finish(30)
+    check(code == 0 and "PASS: 5/5 tokens, concurrent: yes" in out, out + err)
+    check(out.count("[1/6] Student id") == 2 and "error: a student id is" in out, out)
+    check(s4.finish(10)[0] == 0 and s6.finish(10)[0] == 0, "servers' exit codes")
+    check(not queue_exists(key), "queue left")
+
+
 def bad_command_lines():
     cases = [("ipv6-server", ["--port", "70000"], "--port '70000'"),
              ("ipv6-server", ["--tokens", "0"], "--tokens '0'"),
@@ -227,4 +242,4 @@ if __name__ == "__main__":
     main({f.__name__: f for f in (full_run, sequential_server, missing_token_exit_1, dual_stack,
                                   wrong_tokens_named, bad_answers, too_many_bad_answers,
                                   nothing_listening, child_closes_listener, many_students,
-                                  bad_command_lines)})
+                                  interactive_answers, bad_command_lines)})

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """scripts/v6trace: turn a v6lab trace into answers a student can act on."""
 import argparse
+import gc
 import json
 import signal
 import sys
@@ -124,9 +125,19 @@ def cmd_tree(a):
 
 
 def cmd_tokens(a):
-    events, stats = _read(a, tokens.WANT)
+    # The fast path: rows (reader.scan), not Events.
+    a.ppid = _command_ppid(a)
+    spec = tokens.ROWS if a.ppid is None else dict(tokens.ROWS, **tokens.LINEAGE_ROWS)
+    rows, lineage, stats = reader.scan(a.trace, spec, side=tokens.LINEAGE_ROWS)
+    _warn(stats)
+    keep = None
+    if a.ppid is not None:
+        names = {tag: (n, f) for n, (tag, f, _) in tokens.LINEAGE_ROWS.items()}
+        keep = model.started_by([reader.Event(r[0], r[2], r[3], "", names[r[1]][0],
+                                              dict(zip(names[r[1]][1], r[4:])))
+                                 for r in lineage], a.ppid)
     t0 = stats.first_ts or 0
-    flows = tokens.follow(events)
+    flows = tokens.follow_rows(rows, keep)
     s = tokens.summary(flows)
     if a.json:
         json.dump(dict(trace=a.trace, summary=s, tokens=tokens.to_json(flows, t0)),
@@ -134,21 +145,24 @@ def cmd_tokens(a):
         print()
     else:
         labels = dict(tokens.HOPS)
+        out = []
+        add = out.append
         for fl in flows:
             kinds = sorted({f["kind"] for f in fl.flags})
-            print(f"{fl.token}  {'ok' if not kinds else 'FLAGGED: ' + ', '.join(kinds)}")
+            add(f"{fl.token}  {'ok' if not kinds else 'FLAGGED: ' + ', '.join(kinds)}\n")
             prev = None
             for key, (ts, vpid, role, _, detail) in fl.path():
                 lat = "" if prev is None else f"+{(ts - prev) / 1e6:.3f} ms"
                 extra = f" ({detail})" if detail and key == "verified" else ""
-                print(f"  {(ts - t0) / 1e6:10.3f} ms {lat:>13}  {key:<12} {role}[{vpid}]  "
-                      f"{labels[key]}{extra}")
+                add(f"  {(ts - t0) / 1e6:10.3f} ms {lat:>13}  {key:<12} {role}[{vpid}]  "
+                    f"{labels[key]}{extra}\n")
                 prev = ts
             for f in fl.flags:
-                print(f"  ! {f['kind']} at {f['hop']} ({f['role']}[{f['vpid']}], "
-                      f"{(f['ts'] - t0) / 1e6:.3f} ms): {f['why']}")
-        print(f"{s['tokens']} token(s): {s['complete']} complete, {s['lost']} lost, "
-              f"{s['duplicated']} duplicated, {s['altered']} altered, {s['reordered']} reordered")
+                add(f"  ! {f['kind']} at {f['hop']} ({f['role']}[{f['vpid']}], "
+                    f"{(f['ts'] - t0) / 1e6:.3f} ms): {f['why']}\n")
+        add(f"{s['tokens']} token(s): {s['complete']} complete, {s['lost']} lost, "
+            f"{s['duplicated']} duplicated, {s['altered']} altered, {s['reordered']} reordered\n")
+        sys.stdout.write("".join(out))  # one buffered write
     return 0 if s["complete"] == s["tokens"] else 1
 
 
@@ -248,6 +262,10 @@ def main(argv=None):
     p.add_argument("--max-arrows", type=int, default=400, help="draw at most this many (400)")
     a = ap.parse_args(argv)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `v6trace ... | head` ends quietly
+    # A run makes millions of small objects and few cycles: the cyclic collector would
+    # rescan them over and over (a third of `tokens` on a big trace). Refcounting still
+    # frees them; the process is short-lived.
+    gc.disable()
     try:
         return a.fn(a)
     except (FileNotFoundError, ValueError) as e:

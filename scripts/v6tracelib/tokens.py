@@ -36,100 +36,168 @@ WANT = {"v6lab_protocol:token_generated": _STEP, "v6lab_protocol:token_received"
 # writer's result event is recorded. Without entry events, the result's time is used.
 ENTRY = {"v6lab_io:write_entry": "v6lab_io:write", "v6lab_ipc:msgsnd_entry": "v6lab_ipc:msgsnd"}
 
+# The same as rows for reader.scan(): event name -> (tag, fields, positive field). A read,
+# write, msgsnd or msgrcv whose bytes carried no token (ntokens 0) is dropped by the reader.
+_RIO = ("role", "kind", "ntokens", "tokens")
+_RQ = ("role", "ret", "ntokens", "tokens")
+ROWS = {"v6lab_protocol:token_generated": ("g", _STEP, None),
+        "v6lab_protocol:token_received": ("c", _STEP, None),
+        "v6lab_protocol:token_verified": ("v", _STEP, None),
+        "v6lab_io:read": ("R", _RIO, "ntokens"), "v6lab_io:write": ("W", _RIO, "ntokens"),
+        "v6lab_ipc:msgsnd": ("S", _RQ, "ntokens"), "v6lab_ipc:msgrcv": ("M", _RQ, "ntokens"),
+        "v6lab_io:write_entry": ("w", (), None), "v6lab_ipc:msgsnd_entry": ("s", (), None)}
+# What --ppid needs (model.LINEAGE as rows).
+LINEAGE_ROWS = {"v6lab_process:start": ("P", ("pid", "ppid"), None),
+                "v6lab_process:fork": ("F", ("child_pid",), None),
+                "v6lab_process:fork_child": ("C", ("pid", "ppid"), None)}
+_STEP_KEY = {"g": "generated", "c": "~child-read", "v": "verified"}
+_HOP_TAGS = frozenset("gcvRWSM")
+
+
+def rows_of(events):
+    """Events (reader.read) as the rows reader.scan(path, ROWS) makes."""
+    rows = []
+    for e in events:
+        s = ROWS.get(e.name)
+        if s is None:
+            continue
+        tag, fields, positive = s
+        if positive is not None and e.f.get(positive, 0) <= 0:
+            continue
+        rows.append((e.ts, tag, e.vpid, e.vtid, *(e.f.get(n) for n in fields)))
+    return rows
+
 
 def hop_of(e):
     """(hop key, [tokens]) of an event, or None. Protocol fallbacks are keyed '~hop'."""
-    name, f = e.name, e.f
-    if f.get("role") == "other":  # a test helper, not one of the four programs
+    rows = rows_of([e])
+    if not rows:
         return None
-    if name.startswith("v6lab_protocol:"):
-        tok = f.get("token") or "-"
-        if tok == "-":  # the providers write "-" for "no token"
+    h = _hop(rows[0])
+    return None if h is None else (h[0], h[1])
+
+
+def _hop(row):
+    """(hop key, [tokens], detail) of a row, or None."""
+    tag, role = row[1], row[4]
+    if role == "other":  # a test helper, not one of the four programs
+        return None
+    key = _STEP_KEY.get(tag)
+    if key is not None:
+        tok = row[5]
+        if not tok or tok == "-":  # the providers write "-" for "no token"
             return None
-        step = name[15:]
-        if step == "token_generated":
-            return "generated", [tok]
-        if step == "token_received":
-            return "~child-read", [tok]
-        if step == "token_verified":
-            return "verified", [tok]
-        return None
-    n = f.get("ntokens", 0)
-    if n <= 0:
-        return None
-    toks = f.get("tokens", "-").split(",")[:n]
-    role, short = f.get("role"), name.split(":", 1)[1]
-    if short == "msgsnd":
-        return ("msgsnd", toks) if f.get("ret", -1) == 0 else None
-    if short == "msgrcv":
-        return ("msgrcv", toks) if f.get("ret", -1) >= 0 else None
-    kind = f.get("kind")
-    if kind == "pipe":
-        return ("pipe-write" if short == "write" else "pipe-read"), toks
-    if kind != "socket":
-        return None
-    if short == "write":
-        if role in COURSE:
-            return "sent", toks
-        if role == "ipv4-client":
-            return "reply", toks
+        return key, [tok], row[6]
+    n = row[6]
+    if tag == "S":
+        if row[5] != 0:
+            return None
+        key = "msgsnd"
+    elif tag == "M":
+        if row[5] < 0:
+            return None
+        key = "msgrcv"
     else:
-        if role == "ipv6-server":
-            return "child-read", toks
-        if role == "ipv4-server":
-            return "course-read", toks
-    return None
+        kind = row[5]
+        if kind == "pipe":
+            key = "pipe-write" if tag == "W" else "pipe-read"
+        elif kind != "socket":
+            return None
+        elif tag == "W":
+            key = "sent" if role in COURSE else "reply" if role == "ipv4-client" else None
+        else:
+            key = ("child-read" if role == "ipv6-server" else
+                   "course-read" if role == "ipv4-server" else None)
+        if key is None:
+            return None
+    return key, row[7].split(",")[:n], ""
 
 
 class Flow:
+    __slots__ = ("token", "index", "hops", "fallback", "flags", "_first", "_path")
+
     def __init__(self, token):
         self.token = token
         self.index = int(token[6]) if len(token) > 6 and token[6].isdigit() else 0
         self.hops = {}       # key -> [(ts, vpid, role, position in the event, detail)]
         self.fallback = {}   # key -> (ts, vpid, role, 0, detail)
         self.flags = []      # {"kind", "hop", "vpid", "ts", "why"}
+        self._first = self._path = None
+
+    def done(self):
+        """Fix the hops (after follow): seen() and path() are then lookups."""
+        first = dict(self.fallback)
+        for k, evs in self.hops.items():
+            first[k] = evs[0]
+        self._first = first
+        self._path = [(k, first[k]) for k, _ in HOPS if k in first]
 
     def seen(self, key):
         """(ts, vpid, role, pos, detail) of a hop: its first event, or the fallback."""
+        if self._first is not None:
+            return self._first.get(key)
         h = self.hops.get(key)
         if h:
             return h[0]
         return self.fallback.get(key)
 
     def path(self):
+        if self._path is not None:
+            return self._path
         return [(k, self.seen(k)) for k, _ in HOPS if self.seen(k)]
 
 
 def follow(events):
     """Token flows from time-ordered events (all, or those of WANT)."""
+    return follow_rows(rows_of(events))
+
+
+def follow_rows(rows, keep=None):
+    """Token flows from time-ordered rows (reader.scan(path, ROWS)); keep: the vpids to
+    follow (None: all)."""
     flows = {}
     present = set()
-    entries = {}  # (vtid, result event name) -> time of the entry event
-    for e in events:
-        if e.name in ENTRY:
-            entries[(e.vtid, ENTRY[e.name])] = e.ts
+    entries = {}  # (vtid, entry tag) -> time of the entry event
+    hop, hop_tags = _hop, _HOP_TAGS
+    for row in rows:
+        tag = row[1]
+        if keep is not None and row[2] not in keep:
             continue
-        h = hop_of(e)
+        if tag == "w" or tag == "s":
+            entries[(row[3], tag)] = row[0]
+            continue
+        if tag not in hop_tags:  # lineage rows
+            continue
+        h = hop(row)
         if h is None:
             continue
-        key, toks = h
-        role = e.f.get("role")
-        detail = e.f.get("detail", "")
-        ts = entries.pop((e.vtid, e.name), e.ts) if e.name in ENTRY.values() else e.ts
+        key, toks, detail = h
+        ts, vpid, role = row[0], row[2], row[4]
+        if tag == "W":
+            ts = entries.pop((row[3], "w"), ts)
+        elif tag == "S":
+            ts = entries.pop((row[3], "s"), ts)
+        fb = key[0] == "~"
+        if fb:
+            key = key[1:]
+        present.add(key)
         for pos, tok in enumerate(toks):
             fl = flows.get(tok)
             if fl is None:
                 fl = flows[tok] = Flow(tok)
-            if key[0] == "~":
-                k = key[1:]
-                if k not in fl.fallback:
-                    fl.fallback[k] = (ts, e.vpid, role, pos, detail)
-                present.add(k)
+            if fb:
+                if key not in fl.fallback:
+                    fl.fallback[key] = (ts, vpid, role, pos, detail)
             else:
-                fl.hops.setdefault(key, []).append((ts, e.vpid, role, pos, detail))
-                present.add(key)
+                evs = fl.hops.get(key)
+                if evs is None:
+                    fl.hops[key] = [(ts, vpid, role, pos, detail)]
+                else:
+                    evs.append((ts, vpid, role, pos, detail))
+    for fl in flows.values():
+        fl.done()
     _flag(flows, present)
-    return sorted(flows.values(), key=lambda fl: (fl.seen(fl.path()[0][0])[0], fl.token))
+    return sorted(flows.values(), key=lambda fl: (fl._path[0][1][0], fl.token))
 
 
 def _flag(flows, present):

@@ -10,7 +10,11 @@ functions under the wrappers): the event's name is looked up once per event clas
 event whose name is not wanted costs a few native calls, no Python object.
 """
 import json
+import operator
 import os
+import pickle
+import struct
+import tempfile
 
 import bt2
 from bt2 import event_class as _bt2_event_class
@@ -309,7 +313,7 @@ class _RowJob:
         borrow_class = N.event_borrow_class_const
         borrow_cs = N.message_event_borrow_default_clock_snapshot_const
         ns = N.clock_snapshot_get_ns_from_origin
-        makers, get, new, missing = self.makers, self.makers.get, self._new_class, self
+        get, new, missing = self.makers.get, self._new_class, self
         if self.stats.first_ts is None:
             for m in msgs:
                 if get_type(m) == EVENT:
@@ -356,9 +360,152 @@ def _scan_one(inputs, spec, side):
     return job.rows, job.side, stats
 
 
-def scan(path, spec, side=()):
+def _packets(trace, stream):
+    """[(offset, size in bytes, events_discarded)] of a stream file, from the LTTng index
+    (index/STREAM.idx), or None."""
+    try:
+        with open(os.path.join(trace, "index", stream + ".idx"), "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if len(data) < 16:
+        return None
+    magic, _, _, size = struct.unpack(">IIII", data[:16])
+    if magic != 0xC1F1DCC1 or size < 48:
+        return None
+    out = []
+    for at in range(16, len(data) - size + 1, size):
+        off, bits, _, _, _, discarded = struct.unpack(">6Q", data[at:at + 48])
+        out.append((off, bits // 8, discarded))
+    return out
+
+
+def _copy_range(f, out, start, end):
+    """Bytes [start, end) of file f to out: in the kernel if it can, else read and write."""
+    try:
+        at = start
+        while at < end:
+            n = os.copy_file_range(f.fileno(), out.fileno(), end - at, at)
+            if n <= 0:
+                break
+            at += n
+        if at == end:
+            return
+    except OSError:
+        pass
+    out.seek(0)
+    out.truncate()
+    f.seek(start)
+    left = end - start
+    while left > 0:
+        chunk = f.read(min(left, 1 << 20))
+        if not chunk:
+            raise OSError(f"{f.name}: shorter than its index says")
+        out.write(chunk)
+        left -= len(chunk)
+
+
+def _split(dirs, tmp):
+    """Two sets of trace directories under tmp holding each half of the packets of
+    every stream (packets are self-contained: a packet range is a valid stream file), and
+    the events the second half's first packets had discarded before them (their counter
+    is cumulative). None when the trace does not split (no index, too small)."""
+    halves = ([], [])
+    extra = 0
+    total = 0
+    for i, d in enumerate(dirs):
+        a, b = os.path.join(tmp, "a", str(i)), os.path.join(tmp, "b", str(i))
+        os.makedirs(a)
+        os.makedirs(b)
+        for h in (a, b):
+            os.symlink(os.path.join(d, "metadata"), os.path.join(h, "metadata"))
+        halves[0].append(a)
+        halves[1].append(b)
+        for name in sorted(os.listdir(d)):
+            src = os.path.join(d, name)
+            if name == "metadata" or name.startswith(".") or not os.path.isfile(src):
+                continue
+            pk = _packets(d, name)
+            if pk is None:
+                return None
+            size = os.path.getsize(src)
+            total += size
+            k = 0
+            while k < len(pk) and pk[k][0] < size // 2:
+                k += 1
+            if len(pk) < 2 or k in (0, len(pk)):
+                os.symlink(src, os.path.join(a, name))  # one packet: all to the first half
+                continue
+            cut = pk[k][0]
+            extra += pk[k][2] - pk[k - 1][2]
+            with open(src, "rb") as f:
+                for h, start, end in ((a, 0, cut), (b, cut, size)):
+                    with open(os.path.join(h, name), "wb") as out:
+                        _copy_range(f, out, start, end)
+    if total < SPLIT_MIN_BYTES:
+        return None
+    return halves, extra
+
+
+SPLIT_MIN_BYTES = 16 << 20  # below this, a second process costs more than it saves
+
+
+def _workers(workers):
+    if workers:
+        return workers
+    env = os.environ.get("V6TRACE_WORKERS")
+    if env and env.isdigit():
+        return int(env)
+    return 2 if len(os.sched_getaffinity(0)) >= 2 else 1
+
+
+def scan(path, spec, side=(), workers=0):
     """Rows (ts, tag, vpid, vtid, field...) of the events named in spec, in time order.
     spec: event name -> (tag, field names, positive field name or None); the rows of the
     events named in side go to a list of their own. Returns (rows, side rows, Stats);
-    Stats.by_name is left empty."""
-    return _scan_one(trace_dirs(path), spec, frozenset(side))
+    Stats.by_name is left empty. workers: 1, or 2 (default when 2 CPUs are there, or
+    $V6TRACE_WORKERS): each half of every stream's packets read by a process of its own,
+    the rows merged by time."""
+    dirs, side = trace_dirs(path), frozenset(side)
+    if _workers(workers) < 2:
+        return _scan_one(dirs, spec, side)
+    with tempfile.TemporaryDirectory(prefix="v6trace-") as tmp:
+        split = _split(dirs, tmp)
+        if split is None:
+            return _scan_one(dirs, spec, side)
+        (a, b), extra = split
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the second half, in a child
+            os.close(r)
+            code = 0
+            try:
+                rows, srows, st = _scan_one(b, spec, side)
+                data = pickle.dumps((rows, srows, st.events, st.discarded, st.first_ts),
+                                    protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException as e:  # noqa: BLE001 (reported by the parent)
+                data, code = pickle.dumps(e), 1
+            with os.fdopen(w, "wb") as f:
+                f.write(data)
+            os._exit(code)
+        os.close(w)
+        try:
+            rows, srows, stats = _scan_one(a, spec, side)
+        finally:
+            with os.fdopen(r, "rb") as f:
+                data = f.read()
+            _, status = os.waitpid(pid, 0)
+        got = pickle.loads(data)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise got if isinstance(got, Exception) else RuntimeError("v6trace worker failed")
+    brows, bside, events, discarded, first = got
+    stats.events += events
+    stats.discarded += discarded + extra
+    if first is not None and (stats.first_ts is None or first < stats.first_ts):
+        stats.first_ts = first
+    key = operator.itemgetter(0)
+    rows += brows  # two runs, each in time order: the sort merges them
+    rows.sort(key=key)
+    srows += bside
+    srows.sort(key=key)
+    return rows, srows, stats

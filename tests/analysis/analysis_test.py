@@ -124,17 +124,17 @@ class Capture:
         # Other tests may run v6lab programs meanwhile, into this session too: keep ours.
         self.ppid, self.played = lines[0]["ppid"], lines[1:]
 
-    def v6trace(self, *args, code=None):
+    def v6trace(self, *args, code=None, env=None):
         r = subprocess.run([V6TRACE, *args[:1], self.dir, "--ppid", str(self.ppid), *args[1:]],
-                           capture_output=True,
+                           capture_output=True, env=None if env is None else dict(os.environ, **env),
                            text=True, timeout=120)
         if code is not None:
             check(r.returncode == code, f"v6trace {args}: exit {r.returncode}, expected {code}: "
                   f"{r.stdout[-2000:]}{r.stderr[-2000:]}")
         return r
 
-    def json(self, *args, code=None):
-        return json.loads(self.v6trace(*args, "--json", code=code).stdout)
+    def json(self, *args, code=None, env=None):
+        return json.loads(self.v6trace(*args, "--json", code=code, env=env).stdout)
 
     def close(self):
         for p in self.played:
@@ -201,6 +201,13 @@ def tokens_stress():
         doc = cap.json("tokens", code=0)
         check(doc["summary"]["complete"] == doc["summary"]["tokens"] == 5 * rounds,
               f"storm: {doc['summary']}")
+        # the stream files' packets split over two processes, or read in one: same answer
+        for w in ("1", "2"):
+            other = cap.json("tokens", code=0, env={"V6TRACE_WORKERS": w})
+            check(other == doc, f"V6TRACE_WORKERS={w}: another token flow")
+        sizes = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(cap.dir)
+                    for f in fs if not f.endswith((".idx", "metadata", ".json")))
+        check(sizes > 16 << 20, f"the storm trace ({sizes} bytes) is too small to split")
 
 
 def lint_reference():

@@ -20,6 +20,10 @@ which processes: a trace records every v6lab program of the host. When TRACE hol
 v6lab-command.json (scripts/trace -o DIR -- COMMAND writes it: COMMAND's pid), only COMMAND
 and the processes it started are analysed, as with --ppid; --all-processes (or --ppid 0)
 analyses them all.
+
+speed: `tokens` reads a big trace (16 MiB of streams or more) in two processes when the
+machine has two CPUs, each stream's packets cut in two halves in a temporary directory;
+V6TRACE_WORKERS=1 keeps it to one.
 """
 
 

@@ -12,6 +12,9 @@
 
 #include "v6lab/token.h"
 
+/* Clients that run together (ipv4-server's N): each sends only once all are connected. */
+struct course_group;
+
 struct course_client {
 	/* what to do */
 	struct sockaddr_storage target;
@@ -20,6 +23,7 @@ struct course_client {
 	token_t token;
 	int64_t connect_at_ms; /* now_ms() times; 0 = at once */
 	int64_t send_at_ms;
+	struct course_group *group; /* if set, send_at_ms counts from when all are connected */
 	int send_delay_ms; /* then wait this long after connecting */
 	int connect_timeout_ms;
 	int eof_timeout_ms; /* after sending, wait this long for the server to close */

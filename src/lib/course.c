@@ -11,6 +11,41 @@
 #include "v6lab/util.h"
 #include "v6lab/wrap.h"
 
+/* Over a tunnel the first SYN to a new peer is often lost (Teredo: the relay's bubbles open
+ * the path first, the SYN is retransmitted 1 s later), so "all connected by start + 20n + 100
+ * ms" does not hold: the group's send times count from when the last client is connected or
+ * has failed. */
+struct course_group {
+	pthread_mutex_t lock;
+	pthread_cond_t all_in;
+	int connecting;
+	int64_t all_connected_ms;
+};
+
+static void group_leave(struct course_group *g)
+{
+	pthread_mutex_lock(&g->lock);
+	if (--g->connecting == 0) {
+		g->all_connected_ms = now_ms();
+		pthread_cond_broadcast(&g->all_in);
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* This client is connected (or failed to): wait for the others, then fix its send time. */
+static void group_connected(struct course_client *c)
+{
+	struct course_group *g = c->group;
+	if (!g)
+		return;
+	group_leave(g);
+	pthread_mutex_lock(&g->lock);
+	while (g->connecting > 0)
+		pthread_cond_wait(&g->all_in, &g->lock);
+	c->send_at_ms += g->all_connected_ms;
+	pthread_mutex_unlock(&g->lock);
+}
+
 static void fail(struct course_client *c, const char *step, int err)
 {
 	c->failed_step = step;
@@ -52,9 +87,11 @@ void course_client_run(struct course_client *c)
 	int fd = tcp_connect((struct sockaddr *)&c->target, c->target_len, c->connect_timeout_ms);
 	if (fd < 0) {
 		fail(c, "connect", errno);
+		group_connected(c);
 		return;
 	}
 	c->connected_ms = now_ms();
+	group_connected(c);
 
 	if (c->send_at_ms)
 		sleep_until_ms(c->send_at_ms);
@@ -82,24 +119,28 @@ const char *course_run_clients(struct course_client c[], int n, const struct soc
 			       socklen_t len, int stagger_ms)
 {
 	pthread_t tid[V6_MAX_CLIENTS];
+	struct course_group g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, n, 0 };
 	int64_t start = now_ms();
-	/* Client k connects at start + 20k ms (1 first), all are connected by then, and they
-	 * send in reverse order: client n first, client 1 last. */
-	int64_t all_connected = start + 20 * n + 100;
-
+	/* Client k connects at start + 20k ms (1 first); once all are connected they send in
+	 * reverse order, 100 ms later: client n first, client 1 last. */
 	for (int i = 0; i < n; i++) {
 		memcpy(&c[i].target, target, len);
 		c[i].target_len = len;
 		c[i].connect_at_ms = start + 20 * i;
-		c[i].send_at_ms = all_connected + (int64_t)(n - 1 - i) * stagger_ms;
+		c[i].group = &g;
+		c[i].send_at_ms = 100 + (int64_t)(n - 1 - i) * stagger_ms;
+	}
+	for (int i = 0; i < n; i++)
 		if (pthread_create(&tid[i], NULL, client_thread, &c[i]) != 0) {
 			fail(&c[i], "thread", errno);
 			tid[i] = 0;
+			group_leave(&g); /* the others do not wait for it */
 		}
-	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		if (tid[i])
 			pthread_join(tid[i], NULL);
+		c[i].group = NULL;
+	}
 
 	/* Concurrent: the server finished with some client while client 1, connected first,
 	 * had not sent yet. One connection at a time: nobody was finished before that. */

@@ -42,6 +42,8 @@ def v6_server(*args):
     """An ipv6-server and what it holds before any client."""
     s6, port, key = start_ipv6_server(*args)
     lsock = f"socket:[{listening_inode(port)}]"
+    # it makes its pipe just after saying "listening"
+    wait_until(lambda: len(both_ends(s6.pid)) == 1, 5, "the server's pipe")
     return s6, port, key, (lsock, both_ends(s6.pid))
 
 

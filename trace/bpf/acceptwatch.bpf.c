@@ -8,7 +8,9 @@
  *   net:netif_receive_skb                 a SYN for the port reached the host
  *   tcp:tcp_retransmit_synack             the final ACK of the handshake is not coming back
  *   tcp:tcp_send_reset, tcp:tcp_receive_reset
- *   skb:kfree_skb                         the kernel dropped it, and the drop reason
+ *   skb:kfree_skb                         the kernel dropped it, and the drop reason (not a
+ *                                         payload-less segment freed with its closing socket:
+ *                                         QUEUE_PURGE of the peer's FIN, one per connection)
  * Filters are read-only globals set by the loader before load.
  *
  * Cost: these programs run on every connection of every process, so each one bails out on the
@@ -462,6 +464,17 @@ static __always_inline const unsigned char *tcp_header(const unsigned char *l3, 
 	return NULL;
 }
 
+/* Bytes of TCP payload (IPv6: extension headers are not followed, tcp_header() neither). */
+static __always_inline int tcp_payload(const unsigned char *l3, const unsigned char *th,
+				       __u16 family)
+{
+	int doff = (th[12] >> 4) * 4;
+
+	if (family == AF_INET)
+		return ((l3[2] << 8) | l3[3]) - (l3[0] & 0x0f) * 4 - doff;
+	return ((l3[4] << 8) | l3[5]) - doff;
+}
+
 static __always_inline void tcp_ports(const unsigned char *th, struct pkt *p)
 {
 	p->sport = (th[0] << 8) | th[1];
@@ -558,6 +571,10 @@ int aw_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	th = tcp_header(l3, &p.family);
 	if (!th)
 		return 0;
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
+	    ctx->reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
+	    !(th[13] & (AW_TCP_SYN | AW_TCP_RST)) && !tcp_payload(l3, th, p.family))
+		return 0; /* a closing socket freed a FIN/ACK it had queued: nothing was lost */
 	tcp_ports(th, &p);
 	if (!port_wanted(p.dport) && !port_wanted(p.sport))
 		return 0;

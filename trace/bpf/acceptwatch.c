@@ -564,7 +564,7 @@ static void print_json(const struct aw_event *e)
 	char buf[INET6_ADDRSTRLEN], tmp[64];
 	const char *ns = netns_name(e->netns);
 
-	printf("{\"time\":%.6f", (e->ts_ns - start_ns) / 1e9);
+	printf("{\"time\":%.6f", (long long)(e->ts_ns - start_ns) / 1e9);
 	json_str("event", event_names[e->type]);
 	printf(",\"netns\":%u", e->netns);
 	if (ns)
@@ -743,12 +743,16 @@ static char *put_duration(char *p, unsigned long long ns)
 static void print_text(const struct aw_event *e)
 {
 	char line[1024], tmp[64], *p = line, *col;
-	unsigned long long t = e->ts_ns - start_ns;
+	/* Events queued between attaching and start_ns come out a little negative. */
+	long long st = (long long)(e->ts_ns - start_ns);
+	unsigned long long t = st < 0 ? -(unsigned long long)st : (unsigned long long)st;
 	const char *ns;
 	bool remote = e->family, queue = e->flags & AW_F_LISTENER;
 
 	/* TIME(s): milliseconds, rounded */
 	col = p;
+	if (st < 0)
+		*p++ = '-';
 	if (t < (1ULL << 53)) {
 		unsigned long long ms = (t + 500000) / 1000000;
 

@@ -15,7 +15,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from v6test import (FakeCourse, Student, TokenCatcher, check, children, free_port,  # noqa: E402
+from v6test import (FakeCourse, Student, TokenCatcher, check, children, fds, free_port,  # noqa: E402
                     grades, listening_inode, main, make_token, msg_create, msg_id, msg_remove,
                     msg_send, msg_set_owner, msg_take_all, no_zombies, one_error_line, pipes,
                     queue_exists, queue_tokens, run, run_student, send_raw, set_subreaper,
@@ -148,9 +148,15 @@ def sixth_client():
         send_raw(port, wire(t))
     s6.wait_for(r"put 5 token\(s\)", 3)
     check(time.monotonic() - t0 < 2, "tokens held back by the idle client")
+    # The listening socket is closed in the server and in every child, so a 6th client is
+    # refused (a listener on that port now can only be another program's, which took it).
+    inode = listening_inode(port)
+    ours = [p for p in [s6.pid] + [c for c, s in children(s6.pid) if s != "Z"]
+            if inode and f"socket:[{inode}]" in fds(p).values()]
+    check(not ours, f"the listening socket is still open in {ours}")
     try:
         socket.create_connection(("::1", port), timeout=2).close()
-        refused = False
+        refused = inode is not None  # accepted: only fine if someone else listens there
     except ConnectionRefusedError:
         refused = True
     check(refused, "a 6th client after the last token must be refused")

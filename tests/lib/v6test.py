@@ -137,7 +137,11 @@ def zombies(pid):
 def fds(pid):
     """fd number -> what it is ('socket:[inode]', 'pipe:[inode]', a path)."""
     out = {}
-    for fd in os.listdir(f"/proc/{pid}/fd"):
+    try:
+        names = os.listdir(f"/proc/{pid}/fd")
+    except FileNotFoundError:
+        return out  # it has exited meanwhile
+    for fd in names:
         try:
             out[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
         except FileNotFoundError:

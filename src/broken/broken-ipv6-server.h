@@ -36,6 +36,7 @@ struct mistake {
 	bool keep_conn_in_parent;  /* the parent never closes the connection it forked for */
 	bool keep_pipe_r_in_child; /* the child never closes the pipe's read end */
 	bool wait_pipe_eof;	   /* the parent reads the pipe to EOF, holding the write end */
+	bool sequential;	   /* the parent waits for each child's token before accepting */
 };
 
 static void broken_on_sigchld(int sig)
@@ -201,8 +202,16 @@ static int broken_ipv6_server_main(int argc, char **argv, const struct mistake *
 			die("poll: %s", strerror(errno));
 		if (pfd[1].revents & POLLIN)
 			got += broken_read_record(pipe_fds[0], &tokens[got]);
-		else if (pfd[0].revents & POLLIN)
+		else if (pfd[0].revents & POLLIN) {
 			broken_accept(m, listen_fd, pipe_fds);
+			/* MISTAKE (sequential): wait for this child's token, and for the child,
+			 * before accepting anyone else: one connection at a time, whatever
+			 * fork() promised */
+			if (m->sequential) {
+				got += broken_read_record(pipe_fds[0], &tokens[got]);
+				broken_reap(m, 0);
+			}
+		}
 		broken_reap(m, WNOHANG);
 	}
 	if (m->wait_pipe_eof) {

@@ -43,6 +43,7 @@ const volatile bool filter_ports = false;   /* network events: only ports in the
 const volatile bool accept_by_port = false; /* accept() events: only on listeners in the map */
 const volatile bool follow_listen = false;  /* -p without -P: learn the ports that pid listens on */
 const volatile __u32 wakeup_bytes = 0;   /* wake the reader only once this much is queued */
+const volatile bool merge_handshake = false; /* sock:sk_data_ready is there: see struct pending */
 
 /* Watched ports: an array indexed by port, so the lookup on every packet is inlined. */
 struct {
@@ -89,6 +90,82 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
+/* The handshake's final ACK makes three events back to back in one softirq on one CPU: the
+ * child socket's LISTEN -> SYN_RECV and SYN_RECV -> ESTABLISHED, then the listener's
+ * sk_data_ready ("queued"). They are built here and written to the ring buffer as one record
+ * of up to three struct aw_event (the reader splits a record into size / sizeof(aw_event)
+ * events), which saves two ring-buffer reservations per connection. Our tracepoint programs
+ * never nest on a CPU (bpf_prog_active), so a per-CPU slot needs no lock. Whatever else runs
+ * on the CPU first writes out what is pending (flush_pending() at the start of every program
+ * and in reserve()), so nothing is held past the end of the sequence or reordered on a CPU. */
+#define PENDING_MAX 3
+
+struct pending {
+	__u32 n;
+	__u32 pad;
+	__u64 sk; /* the child socket in SYN_RECV */
+	struct aw_event ev[PENDING_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pending);
+} pendings SEC(".maps");
+
+static __always_inline struct pending *pending_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&pendings, &zero);
+}
+
+static __always_inline __u64 wake_flags(void)
+{
+	if (wakeup_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	return BPF_RB_FORCE_WAKEUP;
+}
+
+static __always_inline void pending_write(struct pending *pd)
+{
+	__u32 n = pd->n;
+
+	pd->n = 0;
+	if (n == 0 || n > PENDING_MAX)
+		return;
+	bpf_ringbuf_output(&events, pd->ev, n * sizeof(struct aw_event), wake_flags());
+}
+
+static __always_inline void flush_pending(void)
+{
+	struct pending *pd;
+
+	if (!merge_handshake)
+		return;
+	pd = pending_get();
+	if (pd && pd->n)
+		pending_write(pd);
+}
+
+/* The next event slot of the pending record, or NULL if it is full. */
+static __always_inline struct aw_event *pending_slot(struct pending *pd, __u32 type, __u32 netns)
+{
+	__u32 n = pd->n;
+	struct aw_event *e;
+
+	if (n >= PENDING_MAX)
+		return NULL;
+	e = &pd->ev[n];
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->netns = netns;
+	pd->n = n + 1;
+	return e;
+}
+
 static __always_inline bool port_wanted(__u16 port)
 {
 	__u32 key = port;
@@ -128,8 +205,10 @@ static __always_inline __u32 skb_netns(const struct sk_buff *skb)
 
 static __always_inline struct aw_event *reserve(__u32 type, __u32 netns)
 {
-	struct aw_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct aw_event *e;
 
+	flush_pending(); /* keep this CPU's events in order */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		return NULL;
 	__builtin_memset(e, 0, sizeof(*e));
@@ -152,11 +231,7 @@ static __always_inline void set_task(struct aw_event *e)
  * for every event (this is most of the tracing overhead on an accept loop). */
 static __always_inline void submit(struct aw_event *e)
 {
-	__u64 flags = BPF_RB_FORCE_WAKEUP;
-
-	if (wakeup_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
-		flags = BPF_RB_NO_WAKEUP;
-	bpf_ringbuf_submit(e, flags);
+	bpf_ringbuf_submit(e, wake_flags());
 }
 
 static __always_inline void sk_backlog(const struct sock *sk, struct aw_event *e)
@@ -230,6 +305,7 @@ static __always_inline int accept_enter(struct trace_event_raw_sys_enter *ctx)
 	__u16 port;
 	int fd;
 
+	flush_pending();
 	if (targ_tgid && task->tgid != targ_tgid)
 		return 0;
 	st = bpf_task_storage_get(&accepting, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -276,6 +352,7 @@ static __always_inline int accept_exit(struct trace_event_raw_sys_exit *ctx)
 	int fd = -1;
 	__u8 flags = 0;
 
+	flush_pending();
 	st = bpf_task_storage_get(&accepting, task, 0, 0);
 	if (st && st->state == ACC_IGNORED) {
 		st->state = ACC_NONE; /* sys_enter found no watched listener on that fd */
@@ -350,22 +427,59 @@ int aw_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 
 /* ---- socket state ---- */
 
+/* Addresses straight from the tracepoint's record, no helper call: each load at a constant
+ * offset from ctx (the verifier refuses a moved ctx pointer) and aligned to its size, which
+ * inet_sock_set_state's layout allows (the tcp:* records' addresses are not aligned). */
+#define SS_OFF(f) __builtin_offsetof(struct trace_event_raw_inet_sock_set_state, f)
+#define CTX_LOAD(type, ctx, off) (*(const type *)((const char *)(ctx) + (off)))
+
+static __always_inline void set_state_addrs(struct aw_event *e,
+					    const struct trace_event_raw_inet_sock_set_state *ctx,
+					    __u16 family)
+{
+	if (family == AF_INET) {
+		*(__u32 *)e->laddr = CTX_LOAD(__u32, ctx, SS_OFF(saddr));
+		*(__u32 *)e->raddr = CTX_LOAD(__u32, ctx, SS_OFF(daddr));
+	} else {
+		__u64 s0 = CTX_LOAD(__u64, ctx, SS_OFF(saddr_v6));
+		__u64 s1 = CTX_LOAD(__u64, ctx, SS_OFF(saddr_v6) + 8);
+		__u64 d0 = CTX_LOAD(__u64, ctx, SS_OFF(daddr_v6));
+		__u64 d1 = CTX_LOAD(__u64, ctx, SS_OFF(daddr_v6) + 8);
+
+		__builtin_memcpy(e->laddr, &s0, 8);
+		__builtin_memcpy(e->laddr + 8, &s1, 8);
+		__builtin_memcpy(e->raddr, &d0, 8);
+		__builtin_memcpy(e->raddr + 8, &d1, 8);
+	}
+}
+
 SEC("tracepoint/sock/inet_sock_set_state")
 int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
-	const struct sock *sk = KPTR(struct sock, ctx->skaddr);
 	int oldstate = ctx->oldstate, newstate = ctx->newstate;
 	/* A child socket is cloned from its listener: its first change reads LISTEN -> SYN_RECV. */
 	bool listen = newstate == TCP_LISTEN || (oldstate == TCP_LISTEN && newstate == TCP_CLOSE);
-	__u16 port = ctx->sport;
+	__u16 port = ctx->sport, family = ctx->family;
+	const struct sock *sk;
+	struct pending *pd = NULL;
 	struct aw_event *e;
+	bool staged = false;
 	__u32 netns;
 
-	if (ctx->protocol != IPPROTO_TCP)
+	/* Cheapest first: the tracepoint's own fields. The client side of a loopback connection
+	 * (an ephemeral sport) and states nobody prints stop here. */
+	if (ctx->protocol != IPPROTO_TCP ||
+	    (!listen && newstate != TCP_SYN_RECV && newstate != TCP_ESTABLISHED &&
+	     newstate != TCP_CLOSE)) {
+		flush_pending();
 		return 0;
-	if (!listen && newstate != TCP_SYN_RECV && newstate != TCP_ESTABLISHED &&
-	    newstate != TCP_CLOSE)
-		return 0;
+	}
+	if (merge_handshake) {
+		pd = pending_get();
+		if (pd && pd->n && !(newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV &&
+				     pd->n == 1 && pd->sk == (__u64)ctx->skaddr))
+			pending_write(pd);
+	}
 	if (listen && newstate == TCP_LISTEN && follow_listen &&
 	    (bpf_get_current_pid_tgid() >> 32) == targ_tgid) {
 		__u32 key = port;
@@ -375,8 +489,9 @@ int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	}
 	if (!port_wanted(port))
 		return 0;
+	sk = KPTR(struct sock, ctx->skaddr);
 	netns = sk_netns(sk);
-	if (!scope_wanted(ctx->family, netns))
+	if (!scope_wanted(family, netns))
 		return 0;
 	if (newstate == TCP_LISTEN) {
 		remember_listener(sk, netns, port);
@@ -386,26 +501,32 @@ int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		bpf_map_delete_elem(&listeners, &key);
 	}
 
-	e = reserve(listen ? AW_LISTEN : AW_STATE, netns);
-	if (!e)
-		return 0;
+	/* The handshake's first two events wait for the "queued" that follows (struct pending). */
+	if (pd && !listen &&
+	    ((oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV) ||
+	     (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED && pd->n == 1))) {
+		e = pending_slot(pd, AW_STATE, netns);
+		if (!e)
+			return 0;
+		pd->sk = (__u64)ctx->skaddr;
+		staged = true;
+	} else {
+		e = reserve(listen ? AW_LISTEN : AW_STATE, netns);
+		if (!e)
+			return 0;
+	}
 	if (listen)
 		set_task(e); /* listen() and close() run in the process: the pid is right */
-	e->family = ctx->family;
+	e->family = family;
 	e->lport = port;
 	e->rport = ctx->dport;
-	if (ctx->family == AF_INET) {
-		bpf_probe_read_kernel(e->laddr, 4, ctx->saddr);
-		bpf_probe_read_kernel(e->raddr, 4, ctx->daddr);
-	} else {
-		bpf_probe_read_kernel(e->laddr, 16, ctx->saddr_v6);
-		bpf_probe_read_kernel(e->raddr, 16, ctx->daddr_v6);
-	}
+	set_state_addrs(e, ctx, family);
 	e->oldstate = oldstate;
 	e->newstate = newstate;
 	if (newstate == TCP_LISTEN)
 		sk_backlog(sk, e);
-	submit(e);
+	if (!staged)
+		submit(e);
 	return 0;
 }
 
@@ -414,25 +535,39 @@ SEC("tracepoint/sock/sk_data_ready")
 int aw_data_ready(struct trace_event_raw_sk_data_ready *ctx)
 {
 	const struct sock *sk = KPTR(struct sock, ctx->skaddr);
+	struct pending *pd;
 	struct aw_event *e;
 	__u32 netns;
 	__u16 port;
 
 	if (ctx->protocol != IPPROTO_TCP)
-		return 0;
+		goto out;
 	port = sk->__sk_common.skc_num;
 	if (!port_wanted(port) || sk->__sk_common.skc_state != TCP_LISTEN)
-		return 0;
+		goto out;
 	netns = sk_netns(sk);
 	if (!scope_wanted(ctx->family, netns))
-		return 0;
+		goto out;
 	remember_listener(sk, netns, port);
+	if (merge_handshake && (pd = pending_get()) && pd->n) {
+		/* The end of the handshake's sequence: one record for all of it. */
+		e = pending_slot(pd, AW_BACKLOG, netns);
+		if (e) {
+			sk_endpoints(sk, e);
+			sk_backlog(sk, e);
+		}
+		pending_write(pd);
+		return 0;
+	}
 	e = reserve(AW_BACKLOG, netns);
 	if (!e)
 		return 0;
 	sk_endpoints(sk, e);
 	sk_backlog(sk, e);
 	submit(e);
+	return 0;
+out:
+	flush_pending();
 	return 0;
 }
 
@@ -525,6 +660,7 @@ int aw_receive(struct trace_event_raw_net_dev_template *ctx)
 	struct pkt p = {};
 	struct aw_event *e;
 	__u64 *lsk;
+	flush_pending();
 
 	/* skb->data is the network header here (the link layer was pulled). */
 	l3 = KMEM(skb->data);
@@ -560,6 +696,7 @@ int aw_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	struct aw_event *e;
 	__u16 nh;
 	__u32 netns;
+	flush_pending();
 
 	if (ctx->protocol != ETH_P_IP && ctx->protocol != ETH_P_IPV6)
 		return 0;
@@ -604,6 +741,7 @@ int aw_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 	const struct sock *sk = KPTR(struct sock, ctx->skaddr);
 	struct aw_event *e;
 	__u32 netns;
+	flush_pending();
 
 	if (!port_wanted(ctx->sport))
 		return 0;
@@ -638,6 +776,7 @@ int aw_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 	struct aw_event *e;
 	__u16 family, lport;
 	__u32 netns;
+	flush_pending();
 
 	/* saddr is the RST's source: our side. sockaddr_in or sockaddr_in6. */
 	bpf_probe_read_kernel(sa, sizeof(sa), ctx->saddr);
@@ -681,6 +820,7 @@ int aw_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 	const struct sock *sk = KPTR(struct sock, ctx->skaddr);
 	struct aw_event *e;
 	__u32 netns;
+	flush_pending();
 
 	if (!port_wanted(ctx->sport) && !port_wanted(ctx->dport))
 		return 0;

@@ -1225,19 +1225,23 @@ static void print_report(const struct report *r, unsigned short port)
 
 /* ---- ring buffer ---- */
 
+/* A record holds one event, or several that happened back to back on one CPU (the
+ * handshake's final ACK: SYN_RECV, ESTABLISHED, queued): each is handled on its own. */
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	const struct aw_event *e = data;
 
 	(void)ctx;
-	if (size < sizeof(*e) || !e->type || e->type > AW_DROP)
-		return 0;
-	if (env.diagnose)
-		diag_event(e);
-	else if (env.json)
-		print_json(e);
-	else
-		print_text(e);
+	for (; size >= sizeof(*e); size -= sizeof(*e), e++) {
+		if (!e->type || e->type > AW_DROP)
+			continue;
+		if (env.diagnose)
+			diag_event(e);
+		else if (env.json)
+			print_json(e);
+		else
+			print_text(e);
+	}
 	return 0;
 }
 
@@ -1399,6 +1403,10 @@ int main(int argc, char **argv)
 	skel->rodata->follow_listen = env.pid && !env.nports;
 	/* Streaming under load: drain on the poll timeout instead of a wake-up per event. */
 	skel->rodata->wakeup_bytes = env.diagnose ? 0 : 64 * 1024;
+	/* The handshake's events are merged into one record only when sock:sk_data_ready, which
+	 * ends the sequence, can be attached (see struct pending in acceptwatch.bpf.c). */
+	skel->rodata->merge_handshake = !access(TRACEFS "/events/sock/sk_data_ready", F_OK) ||
+					!access(DEBUGFS_TRACING "/events/sock/sk_data_ready", F_OK);
 
 	err = acceptwatch_bpf__load(skel);
 	if (err) {

@@ -5,8 +5,7 @@
  *   syscalls:sys_{enter,exit}_accept{,4}  who waits in accept(), what it returned
  *   sock:inet_sock_set_state              LISTEN / SYN_RECV / ESTABLISHED / CLOSE
  *   sock:sk_data_ready                    a connection was queued: accept queue k/m
- *   net:netif_receive_skb                 a SYN for the port reached the host (the raw
- *                                         tracepoint where it can be attached: cheaper)
+ *   net:netif_receive_skb                 a SYN for the port reached the host
  *   tcp:tcp_retransmit_synack             the final ACK of the handshake is not coming back
  *   tcp:tcp_send_reset, tcp:tcp_receive_reset
  *   skb:kfree_skb                         the kernel dropped it, and the drop reason (not a
@@ -17,9 +16,7 @@
  * Cost: these programs run on every connection of every process, so each one bails out on the
  * cheapest field first (tracepoint arguments, then the port), and kernel memory is read with
  * direct loads through bpf_rdonly_cast() (faulting loads, like BTF pointer walks) instead of one
- * bpf_probe_read_kernel() call per field. Events are staged per CPU and written to the ring
- * buffer several at a time (see staging). What is left is mostly the tracepoints themselves:
- * on an accept loop, the same hooks with empty programs already cost ~4-5% of its rate. */
+ * bpf_probe_read_kernel() call per field. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -46,7 +43,7 @@ const volatile bool filter_ports = false;   /* network events: only ports in the
 const volatile bool accept_by_port = false; /* accept() events: only on listeners in the map */
 const volatile bool follow_listen = false;  /* -p without -P: learn the ports that pid listens on */
 const volatile __u32 wakeup_bytes = 0;   /* wake the reader only once this much is queued */
-const volatile bool merge_handshake = false; /* sock:sk_data_ready is there: see staging */
+const volatile bool merge_handshake = false; /* sock:sk_data_ready is there: see struct pending */
 
 /* Watched ports: an array indexed by port, so the lookup on every packet is inlined. */
 struct {
@@ -93,36 +90,37 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
-/* Staging. Every event is built in this CPU's struct aw_stage and written to the ring buffer
- * with the events staged before it, `batch` at a time: one ring-buffer operation (a lock and
- * cache lines shared by all CPUs: most of the cost of an event) for several events.
- *   batch = 1 (--diagnose, or when the loader cannot reach every CPU): written at once, except
- *     the handshake's final ACK: the child's LISTEN -> SYN_RECV and SYN_RECV -> ESTABLISHED
- *     wait for the listener's sk_data_ready ("queued") that follows in the same softirq, and
- *     the three go out as one record; anything else on the CPU writes them out first.
- *   batch = AW_STAGE_MAX (streaming): written when the stage is full; the loader has a CPU
- *     write out what waited longer than a poll period (accept(AW_KICK_FD) on that CPU) and
- *     puts each drained batch back in time order.
- * Our tracepoint programs never nest on a CPU (bpf_prog_active), so a per-CPU stage needs no
- * lock, and a CPU's events keep their order. */
-volatile __u32 batch = 1; /* .data: set by the loader after attaching */
+/* The handshake's final ACK makes three events back to back in one softirq on one CPU: the
+ * child socket's LISTEN -> SYN_RECV and SYN_RECV -> ESTABLISHED, then the listener's
+ * sk_data_ready ("queued"). They are built here and written to the ring buffer as one record
+ * of up to three struct aw_event (the reader splits a record into size / sizeof(aw_event)
+ * events), which saves two ring-buffer reservations per connection. Our tracepoint programs
+ * never nest on a CPU (bpf_prog_active), so a per-CPU slot needs no lock. Whatever else runs
+ * on the CPU first writes out what is pending (flush_pending() at the start of every program
+ * and in reserve()), so nothing is held past the end of the sequence or reordered on a CPU. */
+#define PENDING_MAX 3
+
+struct pending {
+	__u32 n;
+	__u32 pad;
+	__u64 sk; /* the child socket in SYN_RECV */
+	struct aw_event ev[PENDING_MAX];
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct aw_stage);
-} stages SEC(".maps");
+	__type(value, struct pending);
+} pendings SEC(".maps");
 
-static __always_inline struct aw_stage *stage_get(void)
+static __always_inline struct pending *pending_get(void)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(&stages, &zero);
+	return bpf_map_lookup_elem(&pendings, &zero);
 }
 
-/* Batch wake-ups: under load the reader drains on its poll timeout instead of being woken
- * for every record. */
 static __always_inline __u64 wake_flags(void)
 {
 	if (wakeup_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
@@ -130,43 +128,41 @@ static __always_inline __u64 wake_flags(void)
 	return BPF_RB_FORCE_WAKEUP;
 }
 
-static __always_inline void stage_write(struct aw_stage *st)
+static __always_inline void pending_write(struct pending *pd)
 {
-	__u32 n = st->n;
+	__u32 n = pd->n;
 
-	st->n = 0;
-	st->sk = 0;
-	if (n == 0 || n > AW_STAGE_MAX)
+	pd->n = 0;
+	if (n == 0 || n > PENDING_MAX)
 		return;
-	bpf_ringbuf_output(&events, st->ev, n * sizeof(struct aw_event), wake_flags());
+	bpf_ringbuf_output(&events, pd->ev, n * sizeof(struct aw_event), wake_flags());
 }
 
-/* At a program's start: write out what has no reason to wait any longer. */
-static __always_inline void stage_check(void)
+static __always_inline void flush_pending(void)
 {
-	struct aw_stage *st = stage_get();
+	struct pending *pd;
 
-	if (st && st->n && st->n >= batch)
-		stage_write(st);
+	if (!merge_handshake)
+		return;
+	pd = pending_get();
+	if (pd && pd->n)
+		pending_write(pd);
 }
 
-/* The next event slot (cleared, type, time, netns), or NULL. */
-static __always_inline struct aw_event *stage_slot(struct aw_stage *st, __u32 type, __u32 netns)
+/* The next event slot of the pending record, or NULL if it is full. */
+static __always_inline struct aw_event *pending_slot(struct pending *pd, __u32 type, __u32 netns)
 {
+	__u32 n = pd->n;
 	struct aw_event *e;
-	__u32 n;
 
-	if (st->n >= AW_STAGE_MAX)
-		stage_write(st);
-	n = st->n;
-	if (n >= AW_STAGE_MAX)
+	if (n >= PENDING_MAX)
 		return NULL;
-	e = &st->ev[n];
+	e = &pd->ev[n];
 	__builtin_memset(e, 0, sizeof(*e));
 	e->type = type;
 	e->ts_ns = bpf_ktime_get_ns();
 	e->netns = netns;
-	st->n = n + 1;
+	pd->n = n + 1;
 	return e;
 }
 
@@ -207,17 +203,19 @@ static __always_inline __u32 skb_netns(const struct sk_buff *skb)
 	return sk_netns(skb->sk);
 }
 
-/* A new event: what waits for a batch or a sequence is written out first if it must. */
 static __always_inline struct aw_event *reserve(__u32 type, __u32 netns)
 {
-	struct aw_stage *st = stage_get();
+	struct aw_event *e;
 
-	if (!st)
+	flush_pending(); /* keep this CPU's events in order */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
 		return NULL;
-	if (st->n >= batch)
-		stage_write(st);
-	st->sk = 0;
-	return stage_slot(st, type, netns);
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->netns = netns;
+	return e;
 }
 
 static __always_inline void set_task(struct aw_event *e)
@@ -229,14 +227,11 @@ static __always_inline void set_task(struct aw_event *e)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
-/* The event is complete: write the stage out if the batch is full. */
+/* Batch wake-ups: under load the reader drains on its poll timeout instead of being woken
+ * for every event (this is most of the tracing overhead on an accept loop). */
 static __always_inline void submit(struct aw_event *e)
 {
-	struct aw_stage *st = stage_get();
-
-	(void)e;
-	if (st && st->n >= batch)
-		stage_write(st);
+	bpf_ringbuf_submit(e, wake_flags());
 }
 
 static __always_inline void sk_backlog(const struct sock *sk, struct aw_event *e)
@@ -310,15 +305,7 @@ static __always_inline int accept_enter(struct trace_event_raw_sys_enter *ctx)
 	__u16 port;
 	int fd;
 
-	fd = (int)ctx->args[0];
-	if (fd == AW_KICK_FD) {
-		struct aw_stage *stage = stage_get();
-
-		if (stage && stage->n)
-			stage_write(stage); /* the loader asks for this CPU's staged events */
-		return 0;
-	}
-	stage_check();
+	flush_pending();
 	if (targ_tgid && task->tgid != targ_tgid)
 		return 0;
 	st = bpf_task_storage_get(&accepting, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -326,6 +313,7 @@ static __always_inline int accept_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	/* Whatever happens below, sys_exit must not take this call for an early one. */
 	st->state = ACC_IGNORED;
+	fd = (int)ctx->args[0];
 	sk = fd_to_tcp_sock(task, fd);
 	if (!sk)
 		return 0;
@@ -364,7 +352,7 @@ static __always_inline int accept_exit(struct trace_event_raw_sys_exit *ctx)
 	int fd = -1;
 	__u8 flags = 0;
 
-	stage_check();
+	flush_pending();
 	st = bpf_task_storage_get(&accepting, task, 0, 0);
 	if (st && st->state == ACC_IGNORED) {
 		st->state = ACC_NONE; /* sys_enter found no watched listener on that fd */
@@ -473,9 +461,9 @@ int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	bool listen = newstate == TCP_LISTEN || (oldstate == TCP_LISTEN && newstate == TCP_CLOSE);
 	__u16 port = ctx->sport, family = ctx->family;
 	const struct sock *sk;
-	struct aw_stage *st;
+	struct pending *pd = NULL;
 	struct aw_event *e;
-	bool cont, hold = false;
+	bool staged = false;
 	__u32 netns;
 
 	/* Cheapest first: the tracepoint's own fields. The client side of a loopback connection
@@ -483,17 +471,15 @@ int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (ctx->protocol != IPPROTO_TCP ||
 	    (!listen && newstate != TCP_SYN_RECV && newstate != TCP_ESTABLISHED &&
 	     newstate != TCP_CLOSE)) {
-		stage_check();
+		flush_pending();
 		return 0;
 	}
-	st = stage_get();
-	if (!st)
-		return 0;
-	/* The handshake's SYN_RECV -> ESTABLISHED right after its LISTEN -> SYN_RECV. */
-	cont = merge_handshake && st->n && st->sk == (__u64)ctx->skaddr &&
-	       oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED;
-	if (st->n && st->n >= batch && !cont)
-		stage_write(st);
+	if (merge_handshake) {
+		pd = pending_get();
+		if (pd && pd->n && !(newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV &&
+				     pd->n == 1 && pd->sk == (__u64)ctx->skaddr))
+			pending_write(pd);
+	}
 	if (listen && newstate == TCP_LISTEN && follow_listen &&
 	    (bpf_get_current_pid_tgid() >> 32) == targ_tgid) {
 		__u32 key = port;
@@ -515,19 +501,20 @@ int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		bpf_map_delete_elem(&listeners, &key);
 	}
 
-	/* The handshake's first two events wait for the "queued" that follows (see staging). */
-	if (cont) {
-		e = stage_slot(st, AW_STATE, netns);
-		hold = true;
-	} else if (merge_handshake && oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV) {
-		e = reserve(AW_STATE, netns);
-		st->sk = (__u64)ctx->skaddr;
-		hold = true;
+	/* The handshake's first two events wait for the "queued" that follows (struct pending). */
+	if (pd && !listen &&
+	    ((oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV) ||
+	     (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED && pd->n == 1))) {
+		e = pending_slot(pd, AW_STATE, netns);
+		if (!e)
+			return 0;
+		pd->sk = (__u64)ctx->skaddr;
+		staged = true;
 	} else {
 		e = reserve(listen ? AW_LISTEN : AW_STATE, netns);
+		if (!e)
+			return 0;
 	}
-	if (!e)
-		return 0;
 	if (listen)
 		set_task(e); /* listen() and close() run in the process: the pid is right */
 	e->family = family;
@@ -538,7 +525,7 @@ int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	e->newstate = newstate;
 	if (newstate == TCP_LISTEN)
 		sk_backlog(sk, e);
-	if (!hold)
+	if (!staged)
 		submit(e);
 	return 0;
 }
@@ -548,7 +535,7 @@ SEC("tracepoint/sock/sk_data_ready")
 int aw_data_ready(struct trace_event_raw_sk_data_ready *ctx)
 {
 	const struct sock *sk = KPTR(struct sock, ctx->skaddr);
-	struct aw_stage *st;
+	struct pending *pd;
 	struct aw_event *e;
 	__u32 netns;
 	__u16 port;
@@ -562,16 +549,17 @@ int aw_data_ready(struct trace_event_raw_sk_data_ready *ctx)
 	if (!scope_wanted(ctx->family, netns))
 		goto out;
 	remember_listener(sk, netns, port);
-	st = stage_get();
-	if (!st)
+	if (merge_handshake && (pd = pending_get()) && pd->n) {
+		/* The end of the handshake's sequence: one record for all of it. */
+		e = pending_slot(pd, AW_BACKLOG, netns);
+		if (e) {
+			sk_endpoints(sk, e);
+			sk_backlog(sk, e);
+		}
+		pending_write(pd);
 		return 0;
-	if (merge_handshake && st->n && st->sk) {
-		/* The end of the handshake's sequence: it goes out with the two events before. */
-		e = stage_slot(st, AW_BACKLOG, netns);
-		st->sk = 0;
-	} else {
-		e = reserve(AW_BACKLOG, netns);
 	}
+	e = reserve(AW_BACKLOG, netns);
 	if (!e)
 		return 0;
 	sk_endpoints(sk, e);
@@ -579,7 +567,7 @@ int aw_data_ready(struct trace_event_raw_sk_data_ready *ctx)
 	submit(e);
 	return 0;
 out:
-	stage_check();
+	flush_pending();
 	return 0;
 }
 
@@ -663,21 +651,16 @@ static __always_inline bool pkt_event(const struct pkt *p, struct aw_event *e)
 	return false;
 }
 
-/* A SYN for a watched port reached the host. Every packet of the host passes here, so the
- * raw tracepoint is used when the kernel allows it: no trace record is built for the
- * program (measured: the classic tracepoint alone, with an empty program, cost ~2% of an
- * accept loop's rate, the raw one under 1%). A raw tracepoint program can interrupt our
- * other programs on the CPU (it is not excluded by bpf_prog_active), so it leaves the
- * per-CPU stage alone and writes its rare events to the ring buffer directly; the reader
- * puts them back in time order. */
-static __always_inline int receive(const void *skbaddr, bool raw)
+SEC("tracepoint/net/netif_receive_skb")
+int aw_receive(struct trace_event_raw_net_dev_template *ctx)
 {
-	const struct sk_buff *skb = KPTR(struct sk_buff, skbaddr);
+	const struct sk_buff *skb = KPTR(struct sk_buff, ctx->skbaddr);
 	const unsigned char *l3, *th;
 	struct listener_key key = {};
 	struct pkt p = {};
 	struct aw_event *e;
 	__u64 *lsk;
+	flush_pending();
 
 	/* skb->data is the network header here (the link layer was pulled). */
 	l3 = KMEM(skb->data);
@@ -690,44 +673,17 @@ static __always_inline int receive(const void *skbaddr, bool raw)
 	key.netns = skb_netns(skb);
 	if (!scope_wanted(p.family, key.netns))
 		return 0;
-	if (raw) {
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-		if (!e)
-			return 0;
-		__builtin_memset(e, 0, sizeof(*e));
-		e->type = AW_SYN;
-		e->ts_ns = bpf_ktime_get_ns();
-		e->netns = key.netns;
-	} else {
-		e = reserve(AW_SYN, key.netns);
-		if (!e)
-			return 0;
-	}
+	e = reserve(AW_SYN, key.netns);
+	if (!e)
+		return 0;
 	ip_addrs(l3, &p);
 	pkt_event(&p, e);
 	key.port = p.dport;
 	lsk = bpf_map_lookup_elem(&listeners, &key);
 	if (lsk)
 		sk_backlog(KPTR(struct sock, *lsk), e);
-	if (raw)
-		bpf_ringbuf_submit(e, wake_flags());
-	else
-		submit(e);
+	submit(e);
 	return 0;
-}
-
-SEC("raw_tp/netif_receive_skb")
-int aw_receive_raw(struct bpf_raw_tracepoint_args *ctx)
-{
-	return receive((const void *)ctx->args[0], true);
-}
-
-/* The same from the classic tracepoint, where the raw one cannot be attached. */
-SEC("tracepoint/net/netif_receive_skb")
-int aw_receive(struct trace_event_raw_net_dev_template *ctx)
-{
-	stage_check();
-	return receive(ctx->skbaddr, false);
 }
 
 SEC("tracepoint/skb/kfree_skb")
@@ -740,8 +696,8 @@ int aw_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	struct aw_event *e;
 	__u16 nh;
 	__u32 netns;
+	flush_pending();
 
-	stage_check();
 	if (ctx->protocol != ETH_P_IP && ctx->protocol != ETH_P_IPV6)
 		return 0;
 	skb = KPTR(struct sk_buff, ctx->skbaddr);
@@ -785,8 +741,8 @@ int aw_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 	const struct sock *sk = KPTR(struct sock, ctx->skaddr);
 	struct aw_event *e;
 	__u32 netns;
+	flush_pending();
 
-	stage_check();
 	if (!port_wanted(ctx->sport))
 		return 0;
 	netns = sk_netns(sk);
@@ -820,8 +776,8 @@ int aw_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 	struct aw_event *e;
 	__u16 family, lport;
 	__u32 netns;
+	flush_pending();
 
-	stage_check();
 	/* saddr is the RST's source: our side. sockaddr_in or sockaddr_in6. */
 	bpf_probe_read_kernel(sa, sizeof(sa), ctx->saddr);
 	bpf_probe_read_kernel(da, sizeof(da), ctx->daddr);
@@ -864,8 +820,8 @@ int aw_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 	const struct sock *sk = KPTR(struct sock, ctx->skaddr);
 	struct aw_event *e;
 	__u32 netns;
+	flush_pending();
 
-	stage_check();
 	if (!port_wanted(ctx->sport) && !port_wanted(ctx->dport))
 		return 0;
 	netns = sk_netns(sk);

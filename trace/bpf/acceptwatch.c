@@ -4,17 +4,7 @@
  * Loader side: parse the CLI, check what the machine offers (privileges, BTF, tracefs), set the
  * filters, load and attach the classic-tracepoint programs one by one (a missing tracepoint only
  * loses its events), then either stream events or, with --diagnose, collect evidence until the
- * first accept() returns or time is up and print one verdict.
- *
- * Streaming, the kernel side writes each CPU's events a batch at a time (see staging in
- * acceptwatch.bpf.c): the events of each drain of the ring buffer are printed in time order,
- * and a CPU whose batch waited more than KICK_AFTER_NS is asked for it (accept(AW_KICK_FD) run
- * on that CPU), so a line shows up within about 0.1 s, as before. Under a heavy load, lines of
- * different CPUs on either side of a drain may still come out of time order by a few us (the
- * TIME column is right). With --diagnose every event is written at once. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* sched_setaffinity, CPU_COUNT */
-#endif
+ * first accept() returns or time is up and print one verdict. */
 #include <argp.h>
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -27,11 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1237,61 +1225,8 @@ static void print_report(const struct report *r, unsigned short port)
 
 /* ---- ring buffer ---- */
 
-/* Streaming: the events of one drain, put back in time order before printing. Each CPU
- * writes its events a batch at a time (see staging in acceptwatch.bpf.c), so without this the
- * lines of one CPU's batch would all come before those of another CPU's. */
-static struct aw_event *held;
-static const struct aw_event **held_order;
-static size_t held_n, held_cap;
-
-static int by_time(const void *a, const void *b)
-{
-	const struct aw_event *x = *(const struct aw_event *const *)a;
-	const struct aw_event *y = *(const struct aw_event *const *)b;
-
-	if (x->ts_ns != y->ts_ns)
-		return x->ts_ns < y->ts_ns ? -1 : 1;
-	return x < y ? -1 : x > y; /* same time: order of arrival */
-}
-
-static void print_held(void)
-{
-	for (size_t i = 0; i < held_n; i++)
-		held_order[i] = &held[i];
-	qsort(held_order, held_n, sizeof(*held_order), by_time);
-	for (size_t i = 0; i < held_n; i++) {
-		if (env.json)
-			print_json(held_order[i]);
-		else
-			print_text(held_order[i]);
-	}
-	held_n = 0;
-}
-
-static void hold_event(const struct aw_event *e)
-{
-	if (held_n == held_cap) {
-		size_t cap = held_cap ? held_cap * 2 : 1024;
-		struct aw_event *h = realloc(held, cap * sizeof(*held));
-		const struct aw_event **o;
-
-		if (h)
-			held = h;
-		o = h ? realloc(held_order, cap * sizeof(*held_order)) : NULL;
-		if (!o) {
-			print_held(); /* out of memory: print what we have, in order */
-			if (!held_cap)
-				return;
-		} else {
-			held_order = o;
-			held_cap = cap;
-		}
-	}
-	held[held_n++] = *e;
-}
-
-/* A record holds one event, or several of one CPU (a batch, or the handshake's final ACK:
- * SYN_RECV, ESTABLISHED, queued): each is handled on its own. */
+/* A record holds one event, or several that happened back to back on one CPU (the
+ * handshake's final ACK: SYN_RECV, ESTABLISHED, queued): each is handled on its own. */
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	const struct aw_event *e = data;
@@ -1302,60 +1237,12 @@ static int handle_event(void *ctx, void *data, size_t size)
 			continue;
 		if (env.diagnose)
 			diag_event(e);
+		else if (env.json)
+			print_json(e);
 		else
-			hold_event(e);
+			print_text(e);
 	}
 	return 0;
-}
-
-/* ---- staged events (streaming) ---- */
-
-#define KICK_AFTER_NS 20000000ULL /* a stage older than this is written out on request */
-
-static int ncpus;
-static void *stage_buf;
-static cpu_set_t all_cpus;
-
-/* Batching needs a way to reach every CPU: our accept() on it. */
-static bool can_batch(void)
-{
-	long online = sysconf(_SC_NPROCESSORS_ONLN);
-
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0 || online <= 0 || sched_getaffinity(0, sizeof(all_cpus), &all_cpus))
-		return false;
-	if (CPU_COUNT(&all_cpus) < online)
-		return false; /* taskset: some CPUs are out of reach */
-	stage_buf = calloc(ncpus, (sizeof(struct aw_stage) + 7) / 8 * 8);
-	return stage_buf != NULL;
-}
-
-/* Have every CPU whose staged events waited too long (all: any staged event) write them to the
- * ring buffer: accept(AW_KICK_FD) runs our sys_enter_accept program on that CPU. */
-static void kick_stages(struct acceptwatch_bpf *skel, bool all)
-{
-	size_t sz = (sizeof(struct aw_stage) + 7) / 8 * 8;
-	unsigned long long now = mono_ns();
-	bool moved = false;
-	__u32 zero = 0;
-
-	if (bpf_map__lookup_elem(skel->maps.stages, &zero, sizeof(zero), stage_buf, sz * ncpus, 0))
-		return;
-	for (int cpu = 0; cpu < ncpus; cpu++) {
-		const struct aw_stage *st = (const struct aw_stage *)((char *)stage_buf + sz * cpu);
-		cpu_set_t one;
-
-		if (!st->n || (!all && now - st->ev[0].ts_ns < KICK_AFTER_NS))
-			continue;
-		CPU_ZERO(&one);
-		CPU_SET(cpu, &one);
-		if (sched_setaffinity(0, sizeof(one), &one))
-			continue;
-		moved = true;
-		syscall(SYS_accept, AW_KICK_FD, NULL, NULL);
-	}
-	if (moved)
-		sched_setaffinity(0, sizeof(all_cpus), &all_cpus);
 }
 
 /* ---- environment ---- */
@@ -1409,32 +1296,27 @@ struct hook {
 	struct bpf_program *prog;
 	const char *tracepoint;
 	const char *lost; /* what is missing without it; NULL = required */
-	struct bpf_program *fallback; /* tried when prog cannot be attached */
 };
 
 static int attach_all(struct acceptwatch_bpf *skel, struct bpf_link **links)
 {
 	const struct hook hooks[] = {
-		{ skel->progs.aw_enter_accept, "syscalls:sys_enter_accept", "accept() wait times", NULL },
-		{ skel->progs.aw_enter_accept4, "syscalls:sys_enter_accept4", "accept4() wait times", NULL },
-		{ skel->progs.aw_exit_accept, "syscalls:sys_exit_accept", NULL, NULL },
-		{ skel->progs.aw_exit_accept4, "syscalls:sys_exit_accept4", NULL, NULL },
-		{ skel->progs.aw_set_state, "sock:inet_sock_set_state", "TCP state changes", NULL },
-		{ skel->progs.aw_data_ready, "sock:sk_data_ready", "accept queue lengths", NULL },
-		/* Every packet passes here: the raw tracepoint (no trace record) if possible. */
-		{ skel->progs.aw_receive_raw, "net:netif_receive_skb", "SYN arrivals",
-		  skel->progs.aw_receive },
-		{ skel->progs.aw_kfree_skb, "skb:kfree_skb", "drops and drop reasons", NULL },
-		{ skel->progs.aw_retransmit_synack, "tcp:tcp_retransmit_synack", "SYN-ACK retransmissions", NULL },
-		{ skel->progs.aw_send_reset, "tcp:tcp_send_reset", "resets sent", NULL },
-		{ skel->progs.aw_receive_reset, "tcp:tcp_receive_reset", "resets received", NULL },
+		{ skel->progs.aw_enter_accept, "syscalls:sys_enter_accept", "accept() wait times" },
+		{ skel->progs.aw_enter_accept4, "syscalls:sys_enter_accept4", "accept4() wait times" },
+		{ skel->progs.aw_exit_accept, "syscalls:sys_exit_accept", NULL },
+		{ skel->progs.aw_exit_accept4, "syscalls:sys_exit_accept4", NULL },
+		{ skel->progs.aw_set_state, "sock:inet_sock_set_state", "TCP state changes" },
+		{ skel->progs.aw_data_ready, "sock:sk_data_ready", "accept queue lengths" },
+		{ skel->progs.aw_receive, "net:netif_receive_skb", "SYN arrivals" },
+		{ skel->progs.aw_kfree_skb, "skb:kfree_skb", "drops and drop reasons" },
+		{ skel->progs.aw_retransmit_synack, "tcp:tcp_retransmit_synack", "SYN-ACK retransmissions" },
+		{ skel->progs.aw_send_reset, "tcp:tcp_send_reset", "resets sent" },
+		{ skel->progs.aw_receive_reset, "tcp:tcp_receive_reset", "resets received" },
 	};
 	int n = sizeof(hooks) / sizeof(hooks[0]);
 
 	for (int i = 0; i < n; i++) {
-		links[i] = bpf_program__autoload(hooks[i].prog) ? bpf_program__attach(hooks[i].prog) : NULL;
-		if (!links[i] && hooks[i].fallback)
-			links[i] = bpf_program__attach(hooks[i].fallback);
+		links[i] = bpf_program__attach(hooks[i].prog);
 		if (links[i])
 			continue;
 		if (!hooks[i].lost) {
@@ -1460,9 +1342,7 @@ int main(int argc, char **argv)
 	struct acceptwatch_bpf *skel;
 	struct btf *vmlinux;
 	unsigned long long deadline = 0;
-	unsigned long long last_kick = 0;
 	int err, nlinks = 0, status = 1;
-	bool batching = false;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
@@ -1528,9 +1408,6 @@ int main(int argc, char **argv)
 	skel->rodata->merge_handshake = !access(TRACEFS "/events/sock/sk_data_ready", F_OK) ||
 					!access(DEBUGFS_TRACING "/events/sock/sk_data_ready", F_OK);
 
-	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL) != 1)
-		bpf_program__set_autoload(skel->progs.aw_receive_raw, false);
-
 	err = acceptwatch_bpf__load(skel);
 	if (err) {
 		if (err == -EPERM)
@@ -1553,11 +1430,6 @@ int main(int argc, char **argv)
 	nlinks = attach_all(skel, links);
 	if (nlinks < 0)
 		goto cleanup;
-	/* Streaming: events written a batch at a time per CPU, if we can kick every CPU (our
-	 * sys_enter_accept program is attached and every CPU is in our affinity mask). */
-	batching = !env.diagnose && links[0] && can_batch();
-	if (batching)
-		skel->data->batch = AW_STAGE_MAX;
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, NULL, NULL);
 	if (!rb) {
 		warn("cannot create the ring buffer: %s\n", strerror(errno));
@@ -1600,12 +1472,6 @@ int main(int argc, char **argv)
 			warn("reading events failed: %s\n", strerror(-err));
 			goto cleanup;
 		}
-		if (batching && mono_ns() - last_kick >= KICK_AFTER_NS) {
-			kick_stages(skel, false);
-			ring_buffer__consume(rb);
-			last_kick = mono_ns();
-		}
-		print_held();
 		fflush(stdout);
 		if (env.diagnose && (diag.accepted || diag.accept_errors))
 			break;
@@ -1621,11 +1487,6 @@ int main(int argc, char **argv)
 		print_report(&r, port);
 		status = diag.accepted ? 0 : 2;
 	} else {
-		if (batching)
-			kick_stages(skel, true);
-		ring_buffer__consume(rb);
-		print_held();
-		fflush(stdout);
 		status = 0;
 	}
 

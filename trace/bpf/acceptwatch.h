@@ -59,17 +59,4 @@ struct aw_event {
 	char comm[AW_COMM_LEN];
 };
 
-/* Events are staged per CPU and written to the ring buffer several at a time (one record holds
- * size / sizeof(struct aw_event) events). The loader reads the per-CPU stages, and has a CPU
- * write out events staged too long by calling accept(AW_KICK_FD) on it. */
-#define AW_STAGE_MAX 8
-#define AW_KICK_FD (-4242)
-
-struct aw_stage {
-	unsigned int n;             /* events staged in ev[] */
-	unsigned int pad;
-	unsigned long long sk;      /* the handshake's child socket, while its events wait */
-	struct aw_event ev[AW_STAGE_MAX];
-};
-
 #endif

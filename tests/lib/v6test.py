@@ -4,6 +4,7 @@
 
 Debian's /usr/bin/python3, standard library only."""
 import ctypes
+import atexit
 import json
 import os
 import queue
@@ -31,7 +32,10 @@ def check(cond, what):
 
 
 class Proc:
-    """A program of ours, its stdout and stderr read line by line as they come."""
+    """A program of ours, its stdout and stderr read line by line as they come.
+    Whatever is still running when the test ends (a failed check, say) is killed."""
+
+    running = []
 
     def __init__(self, argv, stdin=subprocess.DEVNULL, env=None):
         self.argv = argv
@@ -39,6 +43,7 @@ class Proc:
                                   stderr=subprocess.PIPE, text=True, env=env,
                                   errors="replace")
         self.pid = self.p.pid
+        Proc.running.append(self)
         self.lines = queue.Queue()
         self.out, self.err = [], []
         for stream, sink in ((self.p.stdout, self.out), (self.p.stderr, self.err)):
@@ -81,6 +86,12 @@ class Proc:
         if self.p.poll() is None:
             self.p.kill()
             self.p.wait()
+
+
+@atexit.register
+def _kill_leftovers():
+    for proc in Proc.running:
+        proc.kill()
 
 
 def run(name, *args, stdin=subprocess.DEVNULL):

@@ -36,6 +36,23 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define KPTR(type, p) ((const type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
 #define KMEM(p) ((const unsigned char *)bpf_rdonly_cast((const void *)(p), 0))
 
+/* The tcp:* tracepoints (tcp_retransmit_synack, tcp_receive_reset, ...) carry the same
+ * endpoint fields under the same names, in records of different types: one macro copies
+ * them into an event. */
+#define TCP_TP_ENDPOINTS(e, ctx)                                                  \
+	do {                                                                     \
+		(e)->family = (ctx)->family;                                     \
+		(e)->lport = (ctx)->sport;                                       \
+		(e)->rport = (ctx)->dport;                                       \
+		if ((ctx)->family == AF_INET) {                                  \
+			bpf_probe_read_kernel((e)->laddr, 4, (ctx)->saddr);      \
+			bpf_probe_read_kernel((e)->raddr, 4, (ctx)->daddr);      \
+		} else {                                                         \
+			bpf_probe_read_kernel((e)->laddr, 16, (ctx)->saddr_v6);  \
+			bpf_probe_read_kernel((e)->raddr, 16, (ctx)->daddr_v6);  \
+		}                                                                \
+	} while (0)
+
 const volatile __u32 targ_tgid = 0;      /* -p: only this process's accept() calls */
 const volatile __u16 targ_family = 0;    /* -4 / -6 */
 const volatile __u32 targ_netns = 0;     /* --netns */
@@ -751,16 +768,7 @@ int aw_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 	e = reserve(AW_SYNACK_RETRANS, netns);
 	if (!e)
 		return 0;
-	e->family = ctx->family;
-	e->lport = ctx->sport;
-	e->rport = ctx->dport;
-	if (ctx->family == AF_INET) {
-		bpf_probe_read_kernel(e->laddr, 4, ctx->saddr);
-		bpf_probe_read_kernel(e->raddr, 4, ctx->daddr);
-	} else {
-		bpf_probe_read_kernel(e->laddr, 16, ctx->saddr_v6);
-		bpf_probe_read_kernel(e->raddr, 16, ctx->daddr_v6);
-	}
+	TCP_TP_ENDPOINTS(e, ctx);
 	/* The counter is bumped after the retransmission succeeds: this one is +1. */
 	e->count = req->num_retrans + 1;
 	sk_backlog(sk, e);
@@ -830,16 +838,7 @@ int aw_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 	e = reserve(AW_RST_RECV, netns);
 	if (!e)
 		return 0;
-	e->family = ctx->family;
-	e->lport = ctx->sport;
-	e->rport = ctx->dport;
-	if (ctx->family == AF_INET) {
-		bpf_probe_read_kernel(e->laddr, 4, ctx->saddr);
-		bpf_probe_read_kernel(e->raddr, 4, ctx->daddr);
-	} else {
-		bpf_probe_read_kernel(e->laddr, 16, ctx->saddr_v6);
-		bpf_probe_read_kernel(e->raddr, 16, ctx->daddr_v6);
-	}
+	TCP_TP_ENDPOINTS(e, ctx);
 	e->oldstate = sk->__sk_common.skc_state;
 	submit(e);
 	return 0;

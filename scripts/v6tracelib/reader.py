@@ -204,23 +204,13 @@ class _Job:
 
 def read(path, want=None, on_event=None):
     """Read every trace under path in time order. want: the event names to decode (None:
-    all; a dict name -> field names decodes only those fields, and only vpid and vtid); on_event(Event) is called for each (default: collect them).
+    all; a dict name -> field names decodes only those fields, and only vpid and vtid);
+    on_event(Event) is called for each (default: collect them).
     Returns (events or None, Stats)."""
     events = [] if on_event is None else None
     stats = Stats()
     job = _Job(want, on_event or events.append, stats)
-    graph = bt2.Graph()
-    fs = bt2.find_plugin("ctf").source_component_classes["fs"]
-    mux = graph.add_component(bt2.find_plugin("utils").filter_component_classes["muxer"], "mux")
-    n = 0
-    for i, d in enumerate(trace_dirs(path)):
-        src = graph.add_component(fs, f"src{i}", {"inputs": [d]})
-        for port in src.output_ports.values():
-            graph.connect_ports(port, mux.input_ports[f"in{n}"])
-            n += 1
-    sink = graph.add_component(_Sink, "sink", obj=job)
-    graph.connect_ports(mux.output_ports["out"], sink.input_ports["in"])
-    graph.run()
+    _run(trace_dirs(path), job)
     job.finish()
     return events, stats
 

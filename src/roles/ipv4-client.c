@@ -192,17 +192,21 @@ int main(int argc, char **argv)
 	if (read_until(&in, "\n", line, sizeof(line), now_ms() + o.timeout_ms, &partial) > 0)
 		fputs(line, stdout);
 	/* Watch the server meanwhile: if it gives its verdict first (a course client could not
-	 * connect), waiting for tokens that will never come is pointless. */
-	int n = in.len > 0 ? (errno = ECANCELED, snprintf(err, sizeof(err), "the course server answered first"), -1)
-			   : queue_take_tokens(key, tokens, V6_MAX_CLIENTS, now_ms() + o.timeout_ms,
-					       fd, err, sizeof(err));
-	if (n < 0 && errno != ECANCELED)
-		die("%s", err);
-	if (n < 0) {
-		warnx_("%s", err);
+	 * connect), waiting for tokens that will never come is pointless. Bytes already
+	 * buffered after the "Starting" line are that verdict. */
+	if (in.len > 0) {
+		warnx_("the course server answered before the tokens came");
 	} else {
-		printf("took %d token(s) off message queue key 0x%08x\n", n, (unsigned)key);
-		send_tokens_back(fd, tokens, n);
+		int n = queue_take_tokens(key, tokens, V6_MAX_CLIENTS, now_ms() + o.timeout_ms, fd,
+					  err, sizeof(err));
+		if (n < 0 && errno != ECANCELED)
+			die("%s", err);
+		if (n < 0) {
+			warnx_("%s", err);
+		} else {
+			printf("took %d token(s) off message queue key 0x%08x\n", n, (unsigned)key);
+			send_tokens_back(fd, tokens, n);
+		}
 	}
 
 	/* The verdict: one line starting with PASS or FAIL, then the server closes. */

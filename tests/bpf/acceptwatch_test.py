@@ -97,6 +97,12 @@ class Lab:
             sh("ip", "addr", "add", f"{a6}/64", "dev", dev, "nodad", ns=ns)
             sh("ip", "link", "set", "lo", "up", ns=ns)
             sh("ip", "link", "set", dev, "up", ns=ns)
+        # A SYN sent before the veth pair has its carrier is lost (and retried only after 1 s).
+        for _ in range(100):
+            if all(" UP " in sh("ip", "-br", "link", "show", "dev", dev, ns=ns)
+                   for ns, dev in ((self.cli, "v-cli"), (self.srv, "v-srv"))):
+                break
+            time.sleep(0.02)
         return self
 
     def __exit__(self, *exc):
@@ -135,13 +141,18 @@ class Watch:
 
     def __init__(self, lab, *args):
         self.p = lab.spawn(None, AW, *args)
-        line = self.p.stderr.readline()
-        if "watching" not in line and "tracing" not in line:
-            rest = self.p.stderr.read()
-            msg = (line + rest).strip()
-            if self.p.wait() == 1 and ("root" in msg or "BTF" in msg or "tracefs" in msg):
-                raise Skip(msg)
-            raise Failure(f"acceptwatch did not start: {msg}")
+        self.log = []  # stderr lines before the start line (-v)
+        for line in self.p.stderr:
+            if line.startswith("acceptwatch: watching") or line.startswith("acceptwatch: tracing"):
+                return
+            self.log.append(line)
+        msg = "".join(self.log).strip()
+        if self.p.wait() == 1 and ("root" in msg or "BTF" in msg or "tracefs" in msg):
+            raise Skip(msg.splitlines()[-1])
+        raise Failure(f"acceptwatch did not start: {msg}")
+
+    def said(self, text):
+        return any(text in line for line in self.log)
 
     def verdict(self, timeout=30):
         out, err = self.p.communicate(timeout=timeout)
@@ -153,6 +164,7 @@ class Watch:
     def stop(self):
         self.p.send_signal(signal.SIGINT)
         out, err = self.p.communicate(timeout=10)
+        self.log += err.splitlines(keepends=True)
         return [json.loads(l) for l in out.splitlines() if l.startswith("{")]
 
 
@@ -310,6 +322,53 @@ def assignment(lab):
     check(all(e["netns"] == mine[0]["netns"] for e in mine), "accepts in different namespaces")
 
 
+def handshakes(events, port):
+    """Per client port: the state changes seen, and the queue lengths reported after them."""
+    seen = {}
+    for e in events:
+        if e["event"] == "state" and e["lport"] == port:
+            seen.setdefault(e["rport"], []).append(f"{e['oldstate']}>{e['newstate']}")
+    queued = [(e["backlog"], e["max_backlog"]) for e in events
+              if e["event"] == "queued" and e["lport"] == port]
+    return seen, queued
+
+
+def stream(lab):
+    """Streaming (no --diagnose): the handshake, and the accept queue read from the listener,
+    for a listener that was there before acceptwatch (learnt through sock:sk_data_ready, which
+    is then detached) and for one that listens after it started (no sk_data_ready at all).
+    SYN lines only with --syn: netif_receive_skb is not attached without it."""
+    old = lab.listener("6", "::", backlog=8, mode="hold")
+    w = Watch(lab, "-P", lab.port, "--json", "-v")
+    check(w.said("sk_data_ready attached until"), f"sk_data_ready not attached for the old listener: {w.log}")
+    check(w.said("netif_receive_skb not attached"), f"{w.log}")
+    lab.clients(SRV6, 2, 2)
+    time.sleep(1.0)
+    events = w.stop()
+    seen, queued = handshakes(events, lab.port)
+    check(len(seen) == 2 and all(v[:2] == ["LISTEN>SYN_RECV", "SYN_RECV>ESTABLISHED"]
+                                 for v in seen.values()), f"handshakes {seen}")
+    check(queued == [(1, 8), (2, 8)], f"queue lengths {queued}, expected 1/8 then 2/8")
+    check(not [e for e in events if e["event"] == "syn"], "syn events without --syn")
+    check(w.said("sk_data_ready detached"), f"sk_data_ready never detached: {w.log}")
+    old.kill()
+    old.wait()
+
+    # A listener that starts after acceptwatch: known from its listen(), nothing to learn.
+    w = Watch(lab, "-P", lab.port, "--json", "-v", "--syn")
+    check(w.said("sk_data_ready not needed") and w.said("netif_receive_skb attached"), f"{w.log}")
+    lab.listener("6", "::", backlog=4, mode="hold")
+    lab.clients(SRV6, 3, 2)
+    time.sleep(1.0)
+    events = w.stop()
+    seen, queued = handshakes(events, lab.port)
+    check(len(seen) == 3, f"handshakes {seen}")
+    check(queued == [(1, 4), (2, 4), (3, 4)], f"queue lengths {queued}, expected 1/4, 2/4, 3/4")
+    syns = [e for e in events if e["event"] == "syn" and e["lport"] == lab.port]
+    check(len(syns) == 3 and all(e["remote"] == CLI6 for e in syns), f"--syn: {syns}")
+    check(not w.said("detached"), f"{w.log}")
+
+
 def errors(lab):
     """Every error is one clear line: bad arguments, missing port, no privileges."""
     cases = [(["-P", "0"], "invalid port"), (["-P", "x"], "invalid port"),
@@ -329,7 +388,7 @@ def errors(lab):
 
 SCENARIOS = {f.__name__: f for f in (errors, normal_accept_ipv6, normal_accept_ipv4, nothing_listening,
                                      bound_elsewhere, never_accepts, nft_input_drop, synack_lost,
-                                     accept_before_start, assignment)}
+                                     accept_before_start, assignment, stream)}
 
 
 def main():

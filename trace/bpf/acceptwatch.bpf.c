@@ -4,8 +4,9 @@
  * Classic tracepoints only (these kernels have no kprobes, and fentry/fexit/tp_btf do not load):
  *   syscalls:sys_{enter,exit}_accept{,4}  who waits in accept(), what it returned
  *   sock:inet_sock_set_state              LISTEN / SYN_RECV / ESTABLISHED / CLOSE
- *   sock:sk_data_ready                    a connection was queued: accept queue k/m
- *   net:netif_receive_skb                 a SYN for the port reached the host
+ *   sock:sk_data_ready                    a connection was queued on a listener we do not know
+ *                                         yet (attached only while one is unknown, see below)
+ *   net:netif_receive_skb                 a SYN for the port reached the host (--syn, --diagnose)
  *   tcp:tcp_retransmit_synack             the final ACK of the handshake is not coming back
  *   tcp:tcp_send_reset, tcp:tcp_receive_reset
  *   skb:kfree_skb                         the kernel dropped it, and the drop reason (not a
@@ -16,7 +17,15 @@
  * Cost: these programs run on every connection of every process, so each one bails out on the
  * cheapest field first (tracepoint arguments, then the port), and kernel memory is read with
  * direct loads through bpf_rdonly_cast() (faulting loads, like BTF pointer walks) instead of one
- * bpf_probe_read_kernel() call per field. */
+ * bpf_probe_read_kernel() call per field. Most of the cost is the tracepoints' own, per hit, so
+ * the per-packet and per-segment ones are attached only when needed:
+ *   - netif_receive_skb runs for every packet the host receives: only for --syn and --diagnose.
+ *   - sk_data_ready runs for every segment of data any socket receives. The accept queue k/m is
+ *     read from the listener when its new connection goes ESTABLISHED (the child is queued just
+ *     before), which needs the listener's struct sock: learnt from listen(), accept(), a drop
+ *     or a SYN-ACK retransmission. A listener that was already there when we started, and has
+ *     none of these yet, is learnt from sk_data_ready; the loader attaches it only while such a
+ *     listener is unknown (learning_listeners), and detaches it once all are known. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -60,7 +69,8 @@ const volatile bool filter_ports = false;   /* network events: only ports in the
 const volatile bool accept_by_port = false; /* accept() events: only on listeners in the map */
 const volatile bool follow_listen = false;  /* -p without -P: learn the ports that pid listens on */
 const volatile __u32 wakeup_bytes = 0;   /* wake the reader only once this much is queued */
-const volatile bool merge_handshake = false; /* sock:sk_data_ready is there: see struct pending */
+/* The loader sets it while sock:sk_data_ready is attached to learn listeners (see above). */
+volatile bool learning_listeners = false;
 
 /* Watched ports: an array indexed by port, so the lookup on every packet is inlined. */
 struct {
@@ -88,17 +98,11 @@ struct {
 	__type(value, struct accept_start);
 } accepting SEC(".maps");
 
-struct listener_key {
-	__u32 netns;
-	__u16 port;
-	__u16 pad;
-};
-
 /* Listening sockets seen so far, so a SYN can be reported with the queue it lands in. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
-	__type(key, struct listener_key);
+	__type(key, struct aw_listener_key);
 	__type(value, __u64);
 } listeners SEC(".maps");
 
@@ -108,10 +112,11 @@ struct {
 } events SEC(".maps");
 
 /* The handshake's final ACK makes three events back to back in one softirq on one CPU: the
- * child socket's LISTEN -> SYN_RECV and SYN_RECV -> ESTABLISHED, then the listener's
- * sk_data_ready ("queued"). They are built here and written to the ring buffer as one record
- * of up to three struct aw_event (the reader splits a record into size / sizeof(aw_event)
- * events), which saves two ring-buffer reservations per connection. Our tracepoint programs
+ * child socket's LISTEN -> SYN_RECV and SYN_RECV -> ESTABLISHED, then "queued" (the listener's
+ * accept queue, read at ESTABLISHED, or at sk_data_ready for a listener not known yet). They
+ * are built here and written to the ring buffer as one record of up to three struct aw_event
+ * (the reader splits a record into size / sizeof(aw_event) events), which saves two
+ * ring-buffer reservations per connection. Our tracepoint programs
  * never nest on a CPU (bpf_prog_active), so a per-CPU slot needs no lock. Whatever else runs
  * on the CPU first writes out what is pending (flush_pending() at the start of every program
  * and in reserve()), so nothing is held past the end of the sequence or reordered on a CPU. */
@@ -157,11 +162,8 @@ static __always_inline void pending_write(struct pending *pd)
 
 static __always_inline void flush_pending(void)
 {
-	struct pending *pd;
+	struct pending *pd = pending_get();
 
-	if (!merge_handshake)
-		return;
-	pd = pending_get();
 	if (pd && pd->n)
 		pending_write(pd);
 }
@@ -274,7 +276,7 @@ static __always_inline void sk_endpoints(const struct sock *sk, struct aw_event 
 
 static __always_inline void remember_listener(const struct sock *sk, __u32 netns, __u16 port)
 {
-	struct listener_key key = { .netns = netns, .port = port };
+	struct aw_listener_key key = { .netns = netns, .port = port };
 	__u64 ptr = (__u64)sk, *known;
 
 	/* Called for every accept(): a lookup is much cheaper than an LRU update. */
@@ -470,17 +472,44 @@ static __always_inline void set_state_addrs(struct aw_event *e,
 	}
 }
 
+/* The child socket is already in its listener's accept queue when it goes ESTABLISHED: end
+ * the handshake's record with "queued", read from the listener, if we know it. If not, and
+ * sk_data_ready is attached to learn it, that comes next and ends the record instead. */
+static __always_inline void handshake_done(struct pending *pd, __u32 netns, __u16 port)
+{
+	struct aw_listener_key key = { .netns = netns, .port = port };
+	const struct sock *lsk;
+	struct aw_event *e;
+	__u64 *known;
+
+	known = bpf_map_lookup_elem(&listeners, &key);
+	if (!known) {
+		if (!learning_listeners)
+			pending_write(pd);
+		return;
+	}
+	e = pending_slot(pd, AW_BACKLOG, netns);
+	if (e) {
+		lsk = KPTR(struct sock, *known);
+		sk_endpoints(lsk, e);
+		sk_backlog(lsk, e);
+	}
+	pending_write(pd);
+}
+
 SEC("tracepoint/sock/inet_sock_set_state")
 int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	int oldstate = ctx->oldstate, newstate = ctx->newstate;
 	/* A child socket is cloned from its listener: its first change reads LISTEN -> SYN_RECV. */
 	bool listen = newstate == TCP_LISTEN || (oldstate == TCP_LISTEN && newstate == TCP_CLOSE);
+	/* A child's handshake: its events wait in struct pending for the "queued" that ends it. */
+	bool handshake = (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV) ||
+			 (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED);
 	__u16 port = ctx->sport, family = ctx->family;
 	const struct sock *sk;
-	struct pending *pd = NULL;
+	struct pending *pd;
 	struct aw_event *e;
-	bool staged = false;
 	__u32 netns;
 
 	/* Cheapest first: the tracepoint's own fields. The client side of a loopback connection
@@ -491,12 +520,13 @@ int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		flush_pending();
 		return 0;
 	}
-	if (merge_handshake) {
-		pd = pending_get();
-		if (pd && pd->n && !(newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV &&
-				     pd->n == 1 && pd->sk == (__u64)ctx->skaddr))
-			pending_write(pd);
-	}
+	/* Write out what is pending, unless this is the same child's SYN_RECV -> ESTABLISHED. */
+	pd = pending_get();
+	if (!pd)
+		return 0;
+	if (pd->n && !(newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV && pd->n == 1 &&
+		       pd->sk == (__u64)ctx->skaddr))
+		pending_write(pd);
 	if (listen && newstate == TCP_LISTEN && follow_listen &&
 	    (bpf_get_current_pid_tgid() >> 32) == targ_tgid) {
 		__u32 key = port;
@@ -513,20 +543,16 @@ int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (newstate == TCP_LISTEN) {
 		remember_listener(sk, netns, port);
 	} else if (listen) {
-		struct listener_key key = { .netns = netns, .port = port };
+		struct aw_listener_key key = { .netns = netns, .port = port };
 
 		bpf_map_delete_elem(&listeners, &key);
 	}
 
-	/* The handshake's first two events wait for the "queued" that follows (struct pending). */
-	if (pd && !listen &&
-	    ((oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV) ||
-	     (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED && pd->n == 1))) {
+	if (handshake) {
 		e = pending_slot(pd, AW_STATE, netns);
 		if (!e)
 			return 0;
 		pd->sk = (__u64)ctx->skaddr;
-		staged = true;
 	} else {
 		e = reserve(listen ? AW_LISTEN : AW_STATE, netns);
 		if (!e)
@@ -542,33 +568,39 @@ int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	e->newstate = newstate;
 	if (newstate == TCP_LISTEN)
 		sk_backlog(sk, e);
-	if (!staged)
+	if (!handshake)
 		submit(e);
+	else if (newstate == TCP_ESTABLISHED)
+		handshake_done(pd, netns, port);
 	return 0;
 }
 
-/* A listener is woken when a connection completes and lands in its accept queue. */
+/* A listener is woken when a connection completes and lands in its accept queue. Attached only
+ * while a listener that was there before us is still unknown (see the top of this file). */
 SEC("tracepoint/sock/sk_data_ready")
 int aw_data_ready(struct trace_event_raw_sk_data_ready *ctx)
 {
 	const struct sock *sk = KPTR(struct sock, ctx->skaddr);
-	struct pending *pd;
+	struct pending *pd = pending_get();
+	struct aw_listener_key key = {};
 	struct aw_event *e;
-	__u32 netns;
-	__u16 port;
+	__u64 *known;
 
 	if (ctx->protocol != IPPROTO_TCP)
 		goto out;
-	port = sk->__sk_common.skc_num;
-	if (!port_wanted(port) || sk->__sk_common.skc_state != TCP_LISTEN)
+	key.port = sk->__sk_common.skc_num;
+	if (!port_wanted(key.port) || sk->__sk_common.skc_state != TCP_LISTEN)
 		goto out;
-	netns = sk_netns(sk);
-	if (!scope_wanted(ctx->family, netns))
+	key.netns = sk_netns(sk);
+	if (!scope_wanted(ctx->family, key.netns))
 		goto out;
-	remember_listener(sk, netns, port);
-	if (merge_handshake && (pd = pending_get()) && pd->n) {
+	known = bpf_map_lookup_elem(&listeners, &key);
+	if (known && *known == (__u64)sk && !(pd && pd->n))
+		return 0; /* known: its queue was reported when the connection went ESTABLISHED */
+	remember_listener(sk, key.netns, key.port);
+	if (pd && pd->n) {
 		/* The end of the handshake's sequence: one record for all of it. */
-		e = pending_slot(pd, AW_BACKLOG, netns);
+		e = pending_slot(pd, AW_BACKLOG, key.netns);
 		if (e) {
 			sk_endpoints(sk, e);
 			sk_backlog(sk, e);
@@ -576,7 +608,7 @@ int aw_data_ready(struct trace_event_raw_sk_data_ready *ctx)
 		pending_write(pd);
 		return 0;
 	}
-	e = reserve(AW_BACKLOG, netns);
+	e = reserve(AW_BACKLOG, key.netns);
 	if (!e)
 		return 0;
 	sk_endpoints(sk, e);
@@ -673,7 +705,7 @@ int aw_receive(struct trace_event_raw_net_dev_template *ctx)
 {
 	const struct sk_buff *skb = KPTR(struct sk_buff, ctx->skbaddr);
 	const unsigned char *l3, *th;
-	struct listener_key key = {};
+	struct aw_listener_key key = {};
 	struct pkt p = {};
 	struct aw_event *e;
 	__u64 *lsk;
@@ -745,8 +777,10 @@ int aw_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 		return 0;
 	pkt_event(&p, e);
 	e->reason = ctx->reason;
-	if (rx_sk && rx_sk->__sk_common.skc_state == TCP_LISTEN)
+	if (rx_sk && rx_sk->__sk_common.skc_state == TCP_LISTEN) {
 		sk_backlog(rx_sk, e);
+		remember_listener(rx_sk, netns, rx_sk->__sk_common.skc_num);
+	}
 	submit(e);
 	return 0;
 }
@@ -772,6 +806,7 @@ int aw_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 	/* The counter is bumped after the retransmission succeeds: this one is +1. */
 	e->count = req->num_retrans + 1;
 	sk_backlog(sk, e);
+	remember_listener(sk, netns, ctx->sport);
 	submit(e);
 	return 0;
 }

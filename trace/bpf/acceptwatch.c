@@ -42,6 +42,7 @@ static struct env {
 	bool verbose;
 	bool json;
 	bool diagnose;
+	bool syn;
 	int diag_seconds;
 	int duration; /* -d: stream for this many seconds, then exit 0 (0: until Ctrl-C) */
 	pid_t pid;
@@ -61,16 +62,18 @@ const char argp_program_doc[] =
 	"Say why accept() did (or did not) fire, from the kernel.\n"
 	"\n"
 	"Watches accept()/accept4() (who, which fd, how long it blocked, what it\n"
-	"returned), TCP state changes on the port, the listen backlog, SYNs reaching\n"
-	"the host, SYN-ACK retransmissions, resets, and packets the kernel drops\n"
-	"(drop reason named from this kernel's BTF), in every network namespace.\n"
+	"returned), TCP state changes on the port, the listen backlog, SYN-ACK\n"
+	"retransmissions, resets, and packets the kernel drops (drop reason named\n"
+	"from this kernel's BTF), in every network namespace; with --syn (and always\n"
+	"with --diagnose) also every SYN for the port that reaches the host.\n"
 	"\n"
 	"USAGE: acceptwatch [-P PORT]... [-p PID] [-4|-6] [--netns NS] [--json]\n"
-	"                   [-v] [-d SECONDS] [--diagnose [SECONDS]]\n"
+	"                   [--syn] [-v] [-d SECONDS] [--diagnose [SECONDS]]\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  acceptwatch -P 5000                # stream events for port 5000\n"
 	"  acceptwatch -P 5000 -d 10          # the same for 10 seconds\n"
+	"  acceptwatch -P 5000 --syn          # and each SYN that reaches the host\n"
 	"  acceptwatch -P 5000 --diagnose 10  # wait <= 10 s for accept(): verdict\n"
 	"  acceptwatch -P 5000 -P 5001 --json # two ports, one JSON object per event\n"
 	"  acceptwatch -p 1234                # accept() of pid 1234, and its ports\n"
@@ -80,7 +83,7 @@ const char argp_program_doc[] =
 	"Exit: 0 accept() returned or tracing ended, 2 --diagnose saw no accept(),\n"
 	"1 error.";
 
-enum { OPT_NETNS = 256, OPT_DIAGNOSE };
+enum { OPT_NETNS = 256, OPT_DIAGNOSE, OPT_SYN };
 
 static const struct argp_option opts[] = {
 	{ "port", 'P', "PORT", 0, "Watch this listening port (repeatable)", 0 },
@@ -91,6 +94,7 @@ static const struct argp_option opts[] = {
 	{ "json", 'j', NULL, 0, "One JSON object per event (or for the verdict)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stream events for SECONDS, then exit (default: until Ctrl-C)", 0 },
 	{ "diagnose", OPT_DIAGNOSE, "SECONDS", OPTION_ARG_OPTIONAL, "Watch until the first accept() returns or SECONDS (default 30) pass, then print one verdict with the evidence", 0 },
+	{ "syn", OPT_SYN, NULL, 0, "Also show each SYN for the port that reaches the host (one more probe on every packet received; always on with --diagnose)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's own messages (verifier log, attach details)", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
 	{},
@@ -169,6 +173,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.diagnose = true;
 		if (arg)
 			env.diag_seconds = parse_num(arg, 1, 86400, "--diagnose seconds", state);
+		break;
+	case OPT_SYN:
+		env.syn = true;
 		break;
 	case 'v':
 		env.verbose = true;
@@ -534,6 +541,93 @@ static int ports_of_pid(pid_t pid)
 			env.ports[env.nports++] = ls[i].port;
 	}
 	return env.nports;
+}
+
+/* ---- listeners that were there before us ----
+ * The BPF side reads a listener's accept queue when one of its connections goes ESTABLISHED,
+ * which needs the listener's struct sock: it learns that from listen(), accept(), a drop or a
+ * SYN-ACK retransmission. A listener that already existed, and has done none of these yet, is
+ * learnt from sock:sk_data_ready, a tracepoint hit for every segment of data any socket
+ * receives: attached only while such a listener is unknown, detached once all are known. */
+
+static struct aw_listener_key unknown[MAX_LISTENERS];
+static int nunknown;
+
+static bool port_watched(unsigned short port)
+{
+	if (!env.nports)
+		return !env.pid; /* no -P: every port (-p alone: the ports it will listen on) */
+	for (int i = 0; i < env.nports; i++)
+		if (env.ports[i] == port)
+			return true;
+	return false;
+}
+
+/* The listeners on watched ports now, in every network namespace (each read once, through
+ * the /proc/PID/net of any process inside it). */
+static void find_existing_listeners(void)
+{
+	static unsigned int seen[1024];
+	unsigned int nseen = 0;
+	struct dirent *p;
+	DIR *proc;
+
+	if (!(proc = opendir("/proc")))
+		return;
+	while ((p = readdir(proc)) && nseen < sizeof(seen) / sizeof(seen[0])) {
+		struct listener ls[MAX_LISTENERS];
+		char path[PATH_MAX];
+		struct stat st;
+		unsigned int i;
+		int n;
+
+		if (!all_digits(p->d_name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", p->d_name);
+		if (stat(path, &st))
+			continue;
+		for (i = 0; i < nseen && seen[i] != st.st_ino; i++)
+			;
+		if (i < nseen)
+			continue;
+		seen[nseen++] = st.st_ino;
+		if (env.netns && st.st_ino != env.netns)
+			continue;
+		n = read_listeners(atoi(p->d_name), 0, ls, MAX_LISTENERS);
+		for (int j = 0; j < n && nunknown < MAX_LISTENERS; j++) {
+			struct aw_listener_key key = { .netns = st.st_ino, .port = ls[j].port };
+			bool dup = false;
+
+			if (!port_watched(ls[j].port))
+				continue;
+			for (int k = 0; k < nunknown; k++)
+				dup |= !memcmp(&unknown[k], &key, sizeof(key));
+			if (!dup)
+				unknown[nunknown++] = key;
+		}
+	}
+	closedir(proc);
+}
+
+/* Forget the listeners the BPF side knows now; once none is left, detach sk_data_ready. */
+static void check_learnt(struct acceptwatch_bpf *skel, struct bpf_link **learn)
+{
+	int fd = bpf_map__fd(skel->maps.listeners);
+	__u64 sk;
+
+	for (int i = 0; i < nunknown;) {
+		if (!bpf_map_lookup_elem(fd, &unknown[i], &sk))
+			unknown[i] = unknown[--nunknown];
+		else
+			i++;
+	}
+	if (nunknown)
+		return;
+	skel->bss->learning_listeners = false;
+	bpf_link__destroy(*learn);
+	*learn = NULL;
+	if (env.verbose)
+		warn("all listeners that were there before start are known: sock:sk_data_ready detached\n");
 }
 
 /* ---- streaming output ---- */
@@ -1298,7 +1392,8 @@ struct hook {
 	const char *lost; /* what is missing without it; NULL = required */
 };
 
-static int attach_all(struct acceptwatch_bpf *skel, struct bpf_link **links)
+/* Attach every program that is loaded; *learn is the sk_data_ready link (or NULL). */
+static int attach_all(struct acceptwatch_bpf *skel, struct bpf_link **links, struct bpf_link ***learn)
 {
 	const struct hook hooks[] = {
 		{ skel->progs.aw_enter_accept, "syscalls:sys_enter_accept", "accept() wait times" },
@@ -1306,7 +1401,8 @@ static int attach_all(struct acceptwatch_bpf *skel, struct bpf_link **links)
 		{ skel->progs.aw_exit_accept, "syscalls:sys_exit_accept", NULL },
 		{ skel->progs.aw_exit_accept4, "syscalls:sys_exit_accept4", NULL },
 		{ skel->progs.aw_set_state, "sock:inet_sock_set_state", "TCP state changes" },
-		{ skel->progs.aw_data_ready, "sock:sk_data_ready", "accept queue lengths" },
+		{ skel->progs.aw_data_ready, "sock:sk_data_ready",
+		  "accept queue lengths of listeners that were there before acceptwatch, until they accept()" },
 		{ skel->progs.aw_receive, "net:netif_receive_skb", "SYN arrivals" },
 		{ skel->progs.aw_kfree_skb, "skb:kfree_skb", "drops and drop reasons" },
 		{ skel->progs.aw_retransmit_synack, "tcp:tcp_retransmit_synack", "SYN-ACK retransmissions" },
@@ -1316,7 +1412,11 @@ static int attach_all(struct acceptwatch_bpf *skel, struct bpf_link **links)
 	int n = sizeof(hooks) / sizeof(hooks[0]);
 
 	for (int i = 0; i < n; i++) {
+		if (!bpf_program__autoload(hooks[i].prog))
+			continue; /* not needed this time (see main) */
 		links[i] = bpf_program__attach(hooks[i].prog);
+		if (hooks[i].prog == skel->progs.aw_data_ready)
+			*learn = &links[i];
 		if (links[i])
 			continue;
 		if (!hooks[i].lost) {
@@ -1337,7 +1437,7 @@ int main(int argc, char **argv)
 		.parser = parse_arg,
 		.doc = argp_program_doc,
 	};
-	struct bpf_link *links[16] = {};
+	struct bpf_link *links[16] = {}, **learn = NULL;
 	struct ring_buffer *rb = NULL;
 	struct acceptwatch_bpf *skel;
 	struct btf *vmlinux;
@@ -1403,10 +1503,11 @@ int main(int argc, char **argv)
 	skel->rodata->follow_listen = env.pid && !env.nports;
 	/* Streaming under load: drain on the poll timeout instead of a wake-up per event. */
 	skel->rodata->wakeup_bytes = env.diagnose ? 0 : 64 * 1024;
-	/* The handshake's events are merged into one record only when sock:sk_data_ready, which
-	 * ends the sequence, can be attached (see struct pending in acceptwatch.bpf.c). */
-	skel->rodata->merge_handshake = !access(TRACEFS "/events/sock/sk_data_ready", F_OK) ||
-					!access(DEBUGFS_TRACING "/events/sock/sk_data_ready", F_OK);
+	/* The per-packet and per-segment probes only when needed (see acceptwatch.bpf.c). */
+	bpf_program__set_autoload(skel->progs.aw_receive, env.syn || env.diagnose);
+	find_existing_listeners();
+	bpf_program__set_autoload(skel->progs.aw_data_ready, nunknown > 0);
+	skel->bss->learning_listeners = nunknown > 0;
 
 	err = acceptwatch_bpf__load(skel);
 	if (err) {
@@ -1427,9 +1528,18 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	nlinks = attach_all(skel, links);
+	nlinks = attach_all(skel, links, &learn);
 	if (nlinks < 0)
 		goto cleanup;
+	if (nunknown && (!learn || !*learn)) {
+		nunknown = 0; /* sk_data_ready is not there: nothing will learn them */
+		skel->bss->learning_listeners = false;
+	}
+	if (env.verbose)
+		warn("%s; net:netif_receive_skb %s\n",
+		     nunknown ? "sock:sk_data_ready attached until the listeners that were there before start are known"
+			      : "sock:sk_data_ready not needed (no listener on the watched ports before start)",
+		     env.syn || env.diagnose ? "attached (SYNs)" : "not attached (no --syn)");
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, NULL, NULL);
 	if (!rb) {
 		warn("cannot create the ring buffer: %s\n", strerror(errno));
@@ -1473,6 +1583,8 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		fflush(stdout);
+		if (nunknown)
+			check_learnt(skel, learn);
 		if (env.diagnose && (diag.accepted || diag.accept_errors))
 			break;
 		if ((env.diagnose || env.duration) && mono_ns() >= deadline)

@@ -59,4 +59,11 @@ struct aw_event {
 	char comm[AW_COMM_LEN];
 };
 
+/* Key of the BPF side's map of listening sockets (the loader looks listeners up in it). */
+struct aw_listener_key {
+	unsigned int netns;   /* inode of the network namespace */
+	unsigned short port;  /* host order */
+	unsigned short pad;
+};
+
 #endif

@@ -6,10 +6,12 @@
  *   sock:inet_sock_set_state              LISTEN / SYN_RECV / ESTABLISHED / CLOSE
  *   sock:sk_data_ready                    a connection was queued on a listener we do not know
  *                                         yet (attached only while one is unknown, see below)
- *   net:netif_receive_skb                 a SYN for the port reached the host (--syn, --diagnose)
+ *   net:netif_receive_skb                 a SYN for the port reached the host (--syn, --diagnose),
+ *                                         plain or inside a 6in4 or Teredo tunnel
  *   tcp:tcp_retransmit_synack             the final ACK of the handshake is not coming back
  *   tcp:tcp_send_reset, tcp:tcp_receive_reset
- *   skb:kfree_skb                         the kernel dropped it, and the drop reason (not a
+ *   skb:kfree_skb                         the kernel dropped it (or the tunnel packet carrying
+ *                                         it), and the drop reason (not a
  *                                         payload-less segment freed with its closing socket:
  *                                         QUEUE_PURGE of the peer's FIN, one per connection)
  * Filters are read-only globals set by the loader before load.
@@ -626,6 +628,9 @@ struct pkt {
 	__u16 family;
 	__u16 sport, dport;
 	__u8 flags;
+	__u8 tunnel;      /* enum aw_tunnel: the addresses and ports are the inner packet's */
+	__u16 outer_sport;
+	__u32 outer_saddr;
 	__u8 saddr[16], daddr[16];
 };
 
@@ -646,6 +651,64 @@ static __always_inline const unsigned char *tcp_header(const unsigned char *l3, 
 		return l3 + 40;
 	}
 	return NULL;
+}
+
+/* IPv6 inside IPv4, as a server behind a NAT gets it: 6in4 (protocol 41) or Teredo (UDP: the
+ * IPv6 packet follows the UDP header, after an authentication header and an origin indication
+ * if the relay or server added them; taken for Teredo when a port is 3544, the server's, or an
+ * inner address is in 2001::/32, the Teredo prefix: relays use other ports). Returns the inner
+ * IPv6 header, and notes the tunnel and the outer source in *p; NULL if it is none of these. */
+static __always_inline const unsigned char *tunnel_inner(const unsigned char *l3, struct pkt *p)
+{
+	const unsigned char *l4, *in;
+	__u16 sport, dport;
+
+	if ((l3[0] >> 4) != 4 || ((l3[6] & 0x1f) | l3[7]))
+		return NULL;
+	l4 = l3 + (l3[0] & 0x0f) * 4;
+	if (l3[9] == 41) {
+		in = l4;
+		p->tunnel = AW_TUN_6IN4;
+	} else if (l3[9] == IPPROTO_UDP) {
+		sport = (l4[0] << 8) | l4[1];
+		dport = (l4[2] << 8) | l4[3];
+		in = l4 + 8;
+		if (in[0] == 0 && in[1] == 1) /* authentication: 4 + id + auth + nonce 8 + conf 1;
+					       * the verifier wants the sum cast again */
+			in = KMEM((__u64)in + 13 + in[2] + in[3]);
+		if (in[0] == 0 && in[1] == 0) /* origin indication */
+			in += 8;
+		if (sport != AW_TEREDO_PORT && dport != AW_TEREDO_PORT &&
+		    *(const __u32 *)(in + 8) != bpf_htonl(0x20010000) &&
+		    *(const __u32 *)(in + 24) != bpf_htonl(0x20010000))
+			return NULL;
+		p->tunnel = AW_TUN_TEREDO;
+		p->outer_sport = sport;
+	} else {
+		return NULL;
+	}
+	if ((in[0] >> 4) != 6)
+		return NULL;
+	p->outer_saddr = *(const __u32 *)(l3 + 12);
+	return in;
+}
+
+/* The TCP header of a packet, or of the IPv6 packet it carries in a tunnel (then *l3 moves to
+ * the inner header); NULL if there is no TCP. */
+static __always_inline const unsigned char *tcp_or_tunnel(const unsigned char **l3, struct pkt *p)
+{
+	const unsigned char *th = tcp_header(*l3, &p->family), *in;
+
+	if (th)
+		return th;
+	in = tunnel_inner(*l3, p);
+	if (!in)
+		return NULL;
+	th = tcp_header(in, &p->family);
+	if (!th || p->family != AF_INET6)
+		return NULL;
+	*l3 = in;
+	return th;
 }
 
 /* Bytes of TCP payload (IPv6: extension headers are not followed, tcp_header() neither). */
@@ -682,6 +745,11 @@ static __always_inline bool pkt_event(const struct pkt *p, struct aw_event *e)
 {
 	e->family = p->family;
 	e->tcpflags = p->flags;
+	e->tunnel = p->tunnel;
+	if (p->tunnel) {
+		e->outer_saddr = p->outer_saddr;
+		e->outer_sport = p->outer_sport;
+	}
 	if (port_wanted(p->dport)) {
 		e->lport = p->dport;
 		e->rport = p->sport;
@@ -713,7 +781,7 @@ int aw_receive(struct trace_event_raw_net_dev_template *ctx)
 
 	/* skb->data is the network header here (the link layer was pulled). */
 	l3 = KMEM(skb->data);
-	th = tcp_header(l3, &p.family);
+	th = tcp_or_tunnel(&l3, &p);
 	if (!th || (th[13] & (AW_TCP_SYN | AW_TCP_ACK)) != AW_TCP_SYN)
 		return 0;
 	tcp_ports(th, &p);
@@ -728,7 +796,7 @@ int aw_receive(struct trace_event_raw_net_dev_template *ctx)
 	ip_addrs(l3, &p);
 	pkt_event(&p, e);
 	key.port = p.dport;
-	lsk = bpf_map_lookup_elem(&listeners, &key);
+	lsk = p.tunnel ? NULL : bpf_map_lookup_elem(&listeners, &key);
 	if (lsk)
 		sk_backlog(KPTR(struct sock, *lsk), e);
 	submit(e);
@@ -754,10 +822,11 @@ int aw_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	if (nh == (__u16)~0U)
 		return 0;
 	l3 = KMEM(skb->head) + nh;
-	th = tcp_header(l3, &p.family);
+	th = tcp_or_tunnel(&l3, &p);
 	if (!th)
 		return 0;
-	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
+	if (!p.tunnel &&
+	    bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
 	    ctx->reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
 	    !(th[13] & (AW_TCP_SYN | AW_TCP_RST)) && !tcp_payload(l3, th, p.family))
 		return 0; /* a closing socket freed a FIN/ACK it had queued: nothing was lost */
@@ -777,7 +846,7 @@ int aw_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 		return 0;
 	pkt_event(&p, e);
 	e->reason = ctx->reason;
-	if (rx_sk && rx_sk->__sk_common.skc_state == TCP_LISTEN) {
+	if (!p.tunnel && rx_sk && rx_sk->__sk_common.skc_state == TCP_LISTEN) {
 		sk_backlog(rx_sk, e);
 		remember_listener(rx_sk, netns, rx_sk->__sk_common.skc_num);
 	}

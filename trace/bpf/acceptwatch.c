@@ -386,6 +386,26 @@ static const char *const event_names[] = {
 	[AW_RST_RECV] = "rst-recv", [AW_DROP] = "drop",
 };
 
+_Static_assert(sizeof(struct aw_event) == 120, "struct aw_event changed size: check both sides");
+
+static const char *const tunnel_names[] = {
+	[AW_TUN_NONE] = "none", [AW_TUN_6IN4] = "6in4", [AW_TUN_TEREDO] = "Teredo",
+};
+
+/* "Teredo from 192.0.2.1:3544" / "6in4 from 198.51.100.1": the outer header of a tunnelled
+ * packet. */
+static const char *tunnel_str(const struct aw_event *e, char *buf, size_t n)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &e->outer_saddr, a, sizeof(a));
+	if (e->tunnel == AW_TUN_TEREDO)
+		snprintf(buf, n, "Teredo from %s:%u", a, e->outer_sport);
+	else
+		snprintf(buf, n, "%s from %s", tunnel_names[AW_TUN_6IN4], a);
+	return buf;
+}
+
 static const char *flags_str(unsigned char f, char *buf, size_t n)
 {
 	snprintf(buf, n, "%s%s%s%s%s", f & AW_TCP_SYN ? "SYN," : "", f & AW_TCP_ACK ? "ACK," : "",
@@ -711,6 +731,12 @@ static void print_json(const struct aw_event *e)
 	}
 	if (e->type == AW_SYN || e->type == AW_DROP)
 		json_str("tcpflags", flags_str(e->tcpflags, tmp, sizeof(tmp)));
+	if ((e->type == AW_SYN || e->type == AW_DROP) && e->tunnel) {
+		json_str("tunnel", e->tunnel == AW_TUN_TEREDO ? "teredo" : "6in4");
+		json_str("outer_source", inet_ntop(AF_INET, &e->outer_saddr, buf, sizeof(buf)));
+		if (e->tunnel == AW_TUN_TEREDO)
+			printf(",\"outer_sport\":%u", e->outer_sport);
+	}
 	if (e->flags & AW_F_LISTENER)
 		printf(",\"backlog\":%u,\"max_backlog\":%u", e->backlog, e->max_backlog);
 	printf("}\n");
@@ -943,6 +969,12 @@ static void print_text(const struct aw_event *e)
 	default:
 		break;
 	}
+	if ((e->type == AW_SYN || e->type == AW_DROP) && e->tunnel) {
+		if (p != col)
+			p = put_str(p, ", ");
+		p = put_str(p, "inside ");
+		p = put_str(p, tunnel_str(e, tmp, sizeof(tmp)));
+	}
 	if (queue) {
 		if (p != col)
 			p = put_str(p, ", ");
@@ -968,6 +1000,8 @@ struct diag {
 	struct aw_event accept_error;
 	unsigned int syns, syns_full;
 	struct aw_event syn;
+	unsigned int tunnel_syns, tunnel_drops; /* IPv6 SYNs inside 6in4 / Teredo, and their drops */
+	struct aw_event tunnel_syn, tunnel_drop;
 	unsigned int synrecv, established;
 	bool have_backlog;
 	unsigned int backlog, max_backlog, peak_backlog;
@@ -1031,6 +1065,11 @@ static void diag_event(const struct aw_event *e)
 			d->established++;
 		break;
 	case AW_SYN:
+		if (e->tunnel) {
+			if (!d->tunnel_syns++)
+				d->tunnel_syn = *e;
+			break;
+		}
 		if (!d->syns++)
 			d->syn = *e;
 		if ((e->flags & AW_F_LISTENER) && e->backlog > e->max_backlog)
@@ -1050,7 +1089,11 @@ static void diag_event(const struct aw_event *e)
 		d->rst_recv++;
 		break;
 	case AW_DROP:
-		if (reason_is(e->reason, "NO_SOCKET")) {
+		if (e->tunnel) {
+			/* The outer packet was dropped: the SYN never reached TCP. */
+			if (!(e->flags & AW_F_OUTBOUND) && !d->tunnel_drops++)
+				d->tunnel_drop = *e;
+		} else if (reason_is(e->reason, "NO_SOCKET")) {
 			d->drops_nosock++;
 		} else if (reason_is(e->reason, "TCP_LISTEN_OVERFLOW")) {
 			d->drops_overflow++;
@@ -1096,6 +1139,19 @@ static const char *drop_hint(unsigned int reason)
 	if (reason_is(reason, "XFRM_POLICY"))
 		return "an IPsec policy rejects it";
 	return "the kernel discarded it before any socket saw it";
+}
+
+/* Why a tunnelled SYN did not come out of its tunnel, from the drop reason if there was one. */
+static const char *tunnel_hint(const struct aw_event *e, bool dropped)
+{
+	if (e->tunnel == AW_TUN_6IN4) {
+		if (dropped && reason_is(e->reason, "IP_NOPROTO"))
+			return "nothing on this host takes IPv4 protocol 41: there is no 6in4 (sit) tunnel; create it, with this remote, on the host the tunnel broker points to";
+		return "the 6in4 (sit) tunnel did not take it: is a tunnel with this remote address configured and up?";
+	}
+	if (dropped && reason_is(e->reason, "NO_SOCKET"))
+		return "nothing receives that UDP port on this host: is the Teredo client (miredo) running?";
+	return "the Teredo client (miredo) did not hand it to its tun interface: is miredo running and qualified, with this Teredo address?";
 }
 
 /* "nothing listens on A:P": say what does listen on P in that namespace, if anything. */
@@ -1201,6 +1257,16 @@ static void build_report(struct report *r, unsigned short port, unsigned long lo
 		else
 			snprintf(r->message, sizeof(r->message),
 				 "SYNs dropped with reason NO_SOCKET: nothing listens on port %u", port);
+	} else if (!d->syns && (d->tunnel_syns || d->tunnel_drops)) {
+		const struct aw_event *e = d->tunnel_syns ? &d->tunnel_syn : &d->tunnel_drop;
+
+		r->verdict = "tunnel_not_delivered";
+		snprintf(r->message, sizeof(r->message),
+			 "SYN for port %u arrived inside %s (netns %s) but never came out of the tunnel%s%s: %s",
+			 port, tunnel_str(e, a, sizeof(a)), netns_label(e->netns, ns, sizeof(ns)),
+			 d->tunnel_drops ? ", dropped with reason " : "",
+			 d->tunnel_drops ? enum_name(&drop_reasons, d->tunnel_drop.reason, c, sizeof(c)) : "",
+			 tunnel_hint(d->tunnel_drops ? &d->tunnel_drop : e, d->tunnel_drops));
 	} else if (d->syns) {
 		r->verdict = "syn_unanswered";
 		snprintf(r->message, sizeof(r->message),
@@ -1220,7 +1286,19 @@ static void build_report(struct report *r, unsigned short port, unsigned long lo
 			 endpoint(d->syn.family, d->syn.laddr, d->syn.lport, b, sizeof(b)),
 			 netns_label(d->syn.netns, ns, sizeof(ns)));
 	else if (strcmp(r->verdict, "accepted"))
-		evidence(r, "no SYN for port %u was received on any interface", port);
+		evidence(r, "no SYN for port %u was received on any interface%s", port,
+			 d->tunnel_syns || d->tunnel_drops ? " outside a tunnel" : " (nor inside 6in4 or Teredo)");
+	if (d->tunnel_syns)
+		evidence(r, "%u SYN%s for port %u arrived inside %s; first from %s to %s, netns %s",
+			 d->tunnel_syns, d->tunnel_syns == 1 ? "" : "s", port,
+			 tunnel_str(&d->tunnel_syn, c, sizeof(c)), peer_str(&d->tunnel_syn, a, sizeof(a)),
+			 endpoint(d->tunnel_syn.family, d->tunnel_syn.laddr, d->tunnel_syn.lport, b, sizeof(b)),
+			 netns_label(d->tunnel_syn.netns, ns, sizeof(ns)));
+	if (d->tunnel_drops)
+		evidence(r, "%u tunnel packet%s carrying a SYN for port %u dropped, reason %s (%s)",
+			 d->tunnel_drops, d->tunnel_drops == 1 ? "" : "s", port,
+			 enum_name(&drop_reasons, d->tunnel_drop.reason, b, sizeof(b)),
+			 tunnel_str(&d->tunnel_drop, c, sizeof(c)));
 	if (d->drops_syn)
 		evidence(r, "%u SYN%s dropped, reason %s", d->drops_syn, d->drops_syn == 1 ? "" : "s",
 			 enum_name(&drop_reasons, d->drop_syn.reason, b, sizeof(b)));
@@ -1294,6 +1372,15 @@ static void print_report(const struct report *r, unsigned short port)
 		       diag.max_backlog, diag.peak_backlog);
 	if (diag.drops_syn)
 		json_str("drop_reason", enum_name(&drop_reasons, diag.drop_syn.reason, buf, sizeof(buf)));
+	if (diag.tunnel_syns || diag.tunnel_drops) {
+		const struct aw_event *t = diag.tunnel_syns ? &diag.tunnel_syn : &diag.tunnel_drop;
+
+		printf(",\"tunnel_syns\":%u,\"tunnel_drops\":%u", diag.tunnel_syns, diag.tunnel_drops);
+		json_str("tunnel", t->tunnel == AW_TUN_TEREDO ? "teredo" : "6in4");
+		if (diag.tunnel_drops)
+			json_str("tunnel_drop_reason",
+				 enum_name(&drop_reasons, diag.tunnel_drop.reason, buf, sizeof(buf)));
+	}
 	if (diag.drops_other)
 		json_str("other_drop_reason",
 			 enum_name(&drop_reasons, diag.drop_other.reason, buf, sizeof(buf)));

@@ -13,7 +13,8 @@ enum aw_event_type {
 	AW_LISTEN,       /* a socket entered or left TCP_LISTEN */
 	AW_STATE,        /* other TCP state change of a socket on a watched port */
 	AW_BACKLOG,      /* a connection was queued on a listener: accept queue k/m */
-	AW_SYN,          /* a SYN for a watched port reached the host (netif_receive_skb) */
+	AW_SYN,          /* a SYN for a watched port reached the host (netif_receive_skb), maybe
+			  * inside a tunnel (tunnel != AW_TUN_NONE: the inner IPv6 SYN's endpoints) */
 	AW_SYNACK_RETRANS, /* the listener retransmitted a SYN-ACK: the final ACK is missing */
 	AW_RST_SENT,     /* the kernel sent a RST from a watched port */
 	AW_RST_RECV,     /* a socket on or towards a watched port received a RST */
@@ -27,6 +28,15 @@ enum aw_flags {
 	AW_F_NOSOCK = 1 << 3,   /* RST sent with no socket: nothing matched the packet */
 };
 
+/* How a packet came: plain, or IPv6 inside IPv4 (the outer header is described in the event). */
+enum aw_tunnel {
+	AW_TUN_NONE = 0,
+	AW_TUN_6IN4,   /* IPv4 protocol 41 (sit, 6in4 tunnel brokers) */
+	AW_TUN_TEREDO, /* IPv4 UDP (miredo, RFC 4380): port 3544, or an inner address in 2001::/32 */
+};
+
+#define AW_TEREDO_PORT 3544
+
 /* TCP header flag bits as on the wire (byte 13). */
 #define AW_TCP_FIN 0x01
 #define AW_TCP_SYN 0x02
@@ -35,7 +45,14 @@ enum aw_flags {
 
 struct aw_event {
 	unsigned long long ts_ns;   /* CLOCK_MONOTONIC */
-	unsigned long long lat_ns;  /* accept: time blocked (0 when AW_F_EARLY) */
+	union {
+		unsigned long long lat_ns;  /* accept: time blocked (0 when AW_F_EARLY) */
+		struct {                    /* SYN, drop with tunnel != AW_TUN_NONE: outer header */
+			unsigned int outer_saddr;   /* IPv4 source, network order */
+			unsigned short outer_sport; /* UDP source port (Teredo), host order */
+			unsigned short outer_pad;
+		};
+	};
 	unsigned int type;          /* enum aw_event_type */
 	unsigned int pid;           /* tgid; 0 when the event ran in softirq context */
 	unsigned int tid;
@@ -53,7 +70,8 @@ struct aw_event {
 	unsigned char newstate;
 	unsigned char tcpflags;     /* packets: AW_TCP_* */
 	unsigned char flags;        /* enum aw_flags */
-	unsigned char pad[2];
+	unsigned char tunnel;       /* SYN, drop: enum aw_tunnel */
+	unsigned char pad;
 	unsigned char laddr[16];    /* IPv4 in the first 4 bytes */
 	unsigned char raddr[16];
 	char comm[AW_COMM_LEN];

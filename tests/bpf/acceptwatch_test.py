@@ -238,11 +238,16 @@ def normal_accept_ipv4(lab):
 def nothing_listening(lab):
     w = diagnose(lab, 2)
     lab.clients(SRV4, 1, 1.5)
+    # Later, a SYN for the port in another namespace too: the verdict says where they were seen.
+    time.sleep(0.5)
+    lab.spawn(lab.cli, sys.executable, "-c", CLIENT, "127.0.0.1", lab.port, 1, 0.5)
     v = w.verdict()
     expect_verdict(v, "rst_no_listener")
-    check(v["syns"] >= 1 and v["rst_sent"] >= 1, f"events: {v}")
+    check(v["syns"] >= 2 and v["rst_sent"] >= 1, f"events: {v}")
     check(f"{SRV4}:{lab.port}" in v["message"], v["message"])
     check(any("RST" in e and "NO_SOCKET" in e for e in v["evidence"]), v["evidence"])
+    seen = [e for e in v["evidence"] if "SYNs were seen in 2 network namespaces" in e]
+    check(seen and lab.srv in seen[0] and lab.cli in seen[0], f"namespaces not named: {v['evidence']}")
 
 
 def bound_elsewhere(lab):

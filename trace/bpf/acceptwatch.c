@@ -1000,6 +1000,7 @@ struct diag {
 	struct aw_event accept_error;
 	unsigned int syns, syns_full;
 	struct aw_event syn;
+	unsigned int syn_netns[8], n_syn_netns; /* where SYNs were seen (routers see them too) */
 	unsigned int tunnel_syns, tunnel_drops; /* IPv6 SYNs inside 6in4 / Teredo, and their drops */
 	struct aw_event tunnel_syn, tunnel_drop;
 	unsigned int synrecv, established;
@@ -1027,6 +1028,16 @@ static bool reason_is(unsigned int reason, const char *name)
 static bool soft_accept_error(int err)
 {
 	return err == EAGAIN || err == EINTR || err == ECONNABORTED || (err >= 512 && err <= 516);
+}
+
+/* Remember the network namespace of a SYN, once. */
+static void note_syn_netns(struct diag *d, unsigned int netns)
+{
+	for (unsigned int i = 0; i < d->n_syn_netns; i++)
+		if (d->syn_netns[i] == netns)
+			return;
+	if (d->n_syn_netns < sizeof(d->syn_netns) / sizeof(d->syn_netns[0]))
+		d->syn_netns[d->n_syn_netns++] = netns;
 }
 
 static void diag_event(const struct aw_event *e)
@@ -1065,6 +1076,7 @@ static void diag_event(const struct aw_event *e)
 			d->established++;
 		break;
 	case AW_SYN:
+		note_syn_netns(d, e->netns);
 		if (e->tunnel) {
 			if (!d->tunnel_syns++)
 				d->tunnel_syn = *e;
@@ -1345,6 +1357,16 @@ static void build_report(struct report *r, unsigned short port, unsigned long lo
 			 d->waits == 1 ? "" : "s", d->wait.pid, d->wait.comm, d->wait.fd);
 	else if (!d->accepted)
 		evidence(r, "no accept() call on port %u was seen", port);
+	if (d->n_syn_netns > 1 && !env.netns) {
+		char list[200] = "";
+		size_t len = 0;
+
+		for (unsigned int i = 0; i < d->n_syn_netns && len < sizeof(list); i++)
+			len += snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
+					netns_label(d->syn_netns[i], ns, sizeof(ns)));
+		evidence(r, "SYNs were seen in %u network namespaces (%s): routers and NATs on this machine see them too; --netns NS keeps to the server's",
+			 d->n_syn_netns, list);
+	}
 	if (!strcmp(r->verdict, "rst_no_listener") && d->rst_sent)
 		explain_no_listener(r, &d->rst);
 }

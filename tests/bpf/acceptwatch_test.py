@@ -437,6 +437,31 @@ def tunnel_teredo(lab):
     tunnel(lab, "teredo-relay", "NO_SOCKET", "is the Teredo client (miredo) running?")
 
 
+def lost_events(lab):
+    """A reader that falls behind loses events when the ring buffer is full: it says how many,
+    at the end, instead of showing a partial story as the whole one."""
+    load = os.path.join(BIN, "v6lab-acceptload")
+    if not os.access(load, os.X_OK):
+        raise Skip(f"{load} not built yet")
+    srv = lab.spawn(lab.srv, load, "server", lab.port, "accept-loop")
+    check(srv.stdout.readline().strip() == "ready", "v6lab-acceptload server did not start")
+    w = Watch(lab, "-P", lab.port)
+    w.p.send_signal(signal.SIGSTOP)  # the reader falls behind: 1 MiB holds ~8700 events
+    n = int(sh(load, "client", lab.port, "accept-loop", 1, 1, ns=lab.srv))
+    w.p.send_signal(signal.SIGCONT)
+    w.p.send_signal(signal.SIGINT)
+    out, err = w.p.communicate(timeout=20)
+    shown = out.count("\n") - 1  # minus the header
+    lost = [l for l in err.splitlines() if "events were lost" in l]
+    check(n > 3000, f"only {n} connections: not enough to fill the ring buffer")
+    check(len(lost) == 1, f"no 'events were lost' line after {n} connections: {err!r}")
+    count = int(lost[0].split()[1])
+    check(count > 0 and shown > 1000, f"lost {count}, shown {shown}")
+    # every connection makes 6 events here: handshake (3), accept-wait, accept, close
+    check(shown + count >= 5 * n, f"{shown} shown + {count} lost < 5 events x {n} connections")
+    print(f"{n} connections: {shown} events shown, {count} lost")
+
+
 def errors(lab):
     """Every error is one clear line: bad arguments, missing port, no privileges."""
     cases = [(["-P", "0"], "invalid port"), (["-P", "x"], "invalid port"),
@@ -457,7 +482,7 @@ def errors(lab):
 SCENARIOS = {f.__name__: f for f in (errors, normal_accept_ipv6, normal_accept_ipv4, nothing_listening,
                                      bound_elsewhere, never_accepts, nft_input_drop, synack_lost,
                                      accept_before_start, assignment, stream, tunnel_6in4,
-                                     tunnel_teredo)}
+                                     tunnel_teredo, lost_events)}
 
 
 def main():

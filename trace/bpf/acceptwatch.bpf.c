@@ -73,6 +73,8 @@ const volatile bool follow_listen = false;  /* -p without -P: learn the ports th
 const volatile __u32 wakeup_bytes = 0;   /* wake the reader only once this much is queued */
 /* The loader sets it while sock:sk_data_ready is attached to learn listeners (see above). */
 volatile bool learning_listeners = false;
+/* Events that found the ring buffer full (the reader fell behind): the loader reports them. */
+__u64 lost_events = 0;
 
 /* Watched ports: an array indexed by port, so the lookup on every packet is inlined. */
 struct {
@@ -159,7 +161,8 @@ static __always_inline void pending_write(struct pending *pd)
 	pd->n = 0;
 	if (n == 0 || n > PENDING_MAX)
 		return;
-	bpf_ringbuf_output(&events, pd->ev, n * sizeof(struct aw_event), wake_flags());
+	if (bpf_ringbuf_output(&events, pd->ev, n * sizeof(struct aw_event), wake_flags()))
+		__sync_fetch_and_add(&lost_events, n);
 }
 
 static __always_inline void flush_pending(void)
@@ -230,8 +233,10 @@ static __always_inline struct aw_event *reserve(__u32 type, __u32 netns)
 
 	flush_pending(); /* keep this CPU's events in order */
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		__sync_fetch_and_add(&lost_events, 1);
 		return NULL;
+	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->type = type;
 	e->ts_ns = bpf_ktime_get_ns();

@@ -1705,11 +1705,19 @@ int main(int argc, char **argv)
 
 		ring_buffer__consume(rb);
 		build_report(&r, port, mono_ns() - start_ns);
+		if (skel->bss->lost_events)
+			evidence(&r, "%llu events were lost (the ring buffer was full): this verdict may miss some",
+				 (unsigned long long)skel->bss->lost_events);
 		print_report(&r, port);
 		status = diag.accepted ? 0 : 2;
 	} else {
+		ring_buffer__consume(rb);
+		fflush(stdout);
 		status = 0;
 	}
+	if (skel->bss->lost_events)
+		warn("%llu events were lost: the ring buffer was full (the reader fell behind; --json and a slow terminal are the slowest outputs)\n",
+		     (unsigned long long)skel->bss->lost_events);
 
 cleanup:
 	ring_buffer__free(rb);

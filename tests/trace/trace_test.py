@@ -347,22 +347,7 @@ def bad_use():
 def no_daemon():
     """The four programs with no session daemon reachable: the exercise passes, and a
     program does not wait for one (LTTNG_UST_REGISTER_TIMEOUT is 3 s by default)."""
-    if os.geteuid() != 0:
-        skip("needs root: hides any running session daemon in a private mount namespace")
-    if not shutil.which("unshare"):
-        skip("unshare (util-linux) is not installed")
-    tmp = scratch()
-    # A tmpfs over /run hides the global daemon's sockets; LTTNG_HOME hides a user daemon.
-    env = dict(os.environ, LTTNG_HOME=tmp)
-    env.pop("LTTNG_UST_REGISTER_TIMEOUT", None)
-    p = subprocess.run(["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
-                        'mount -t tmpfs v6lab-no-lttng /run && exec "$@"', "sh",
-                        sys.executable, os.path.abspath(__file__), "_no_daemon", tmp],
-                       capture_output=True, text=True, env=env, timeout=60)
-    if p.returncode == 77 or "Operation not permitted" in p.stderr and p.returncode != 0:
-        skip(f"cannot make a private mount namespace here: {p.stderr.strip()}")
-    check(p.returncode == 0, f"exit {p.returncode}: {p.stdout} {p.stderr}")
-    print(p.stdout, end="")
+    private_run("_no_daemon")
 
 
 def _no_daemon():
@@ -384,6 +369,96 @@ def _no_daemon():
     check(code == 0 and "PASS: 5/5 tokens, concurrent: yes" in out, f"{code} {out} {err}")
     print(f"OK: no daemon; lone program {lone * 1000:.0f} ms, exercise "
           f"{time.monotonic() - t0:.2f} s")
+
+
+def private_run(scenario):
+    """Run SCENARIO of this file where no session daemon is reachable: a private mount
+    namespace with a tmpfs over /run (the global daemon's sockets), LTTNG_HOME elsewhere."""
+    if os.geteuid() != 0:
+        skip("needs root: hides any running session daemon in a private mount namespace")
+    if not shutil.which("unshare"):
+        skip("unshare (util-linux) is not installed")
+    tmp = scratch()
+    env = dict(os.environ, LTTNG_HOME=tmp)
+    env.pop("LTTNG_UST_REGISTER_TIMEOUT", None)
+    p = subprocess.run(["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
+                        'mount -t tmpfs v6lab-no-lttng /run && exec "$@"', "sh",
+                        sys.executable, os.path.abspath(__file__), scenario, tmp],
+                       capture_output=True, text=True, env=env, timeout=60)
+    if p.returncode == 77 or "Operation not permitted" in p.stderr and p.returncode != 0:
+        skip(f"cannot make a private mount namespace here: {p.stderr.strip()}")
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stdout} {p.stderr}")
+    print(p.stdout, end="")
+
+
+def shared_daemon():
+    """Two captures at once on the daemon the first one started: the first to end leaves it
+    to the other (whose session goes on recording), the last one stops it."""
+    lttng_or_skip()
+    private_run("_shared_daemon")
+
+
+def alive(pid):
+    """Running, not a zombie (a daemonized process's parent here may never reap it)."""
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def newest_daemon():
+    """The newest lttng-sessiond main process (not its run-as helper, whose parent it is)."""
+    pids = subprocess.run(["pgrep", "-x", "lttng-sessiond"], capture_output=True,
+                          text=True).stdout.split()
+    for pid in sorted(map(int, pids), reverse=True):
+        try:
+            ppid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+            if open(f"/proc/{ppid}/comm").read().strip() != "lttng-sessiond" and alive(pid):
+                return pid
+        except OSError:
+            continue
+    return None
+
+
+def _shared_daemon():
+    tmp = sys.argv[2]
+    env = trace_env(tmp)
+    check(subprocess.run(["lttng", "list"], capture_output=True).returncode != 0,
+          "a session daemon is reachable in the private namespace")
+    mark = os.path.join(tmp, f"v6lab-trace-{os.getuid()}.sessiond")
+    a = subprocess.Popen([TRACE, "-o", os.path.join(tmp, "a"), "--", "sleep", "1.5"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    daemon = None
+    try:
+        for _ in range(100):
+            if subprocess.run(["lttng", "list"], capture_output=True, env=env).returncode == 0:
+                daemon = newest_daemon()
+                break
+            time.sleep(0.05)
+        check(daemon, "the first capture did not start a session daemon")
+        client = os.path.join(os.environ["V6LAB_BIN"], "ipv6-client")
+        b = subprocess.Popen([TRACE, "-o", os.path.join(tmp, "b"), "--", "sh", "-c",
+                              f"sleep 2.5; {client} --addr ::1 --port 1 || true"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        out_a, err_a = a.communicate(timeout=30)
+        check(a.returncode == 0, f"first capture: {a.returncode} {err_a}")
+        check(alive(daemon), "the first capture to end stopped the daemon the other one was "
+              "still using")
+        out_b, err_b = b.communicate(timeout=30)
+        check(b.returncode == 0, f"second capture: {b.returncode} {err_b}")
+        names = [e.name for e in read_trace(os.path.join(tmp, "b"))[0]]
+        check("v6lab_sockets:connect" in names,
+              f"the second capture lost its events after the first ended: {out_b} {err_b}")
+        for _ in range(50):
+            if not alive(daemon):
+                break
+            time.sleep(0.1)
+        check(not alive(daemon), "the last capture left its daemon running")
+        check(not os.path.exists(mark), "the mark of the daemon was left behind")
+        print(f"OK: daemon {daemon} kept for the second capture ({len(names)} events), then stopped")
+    finally:
+        if daemon and alive(daemon):
+            os.kill(daemon, 15)
 
 
 # --- the catalogue --------------------------------------------------------------------
@@ -465,5 +540,5 @@ def catalogue():
 
 
 if __name__ == "__main__":
-    main({f.__name__: f for f in (full_run, start_stop, bad_use, no_daemon, catalogue,
-                                   _exercise, _no_daemon)})
+    main({f.__name__: f for f in (full_run, start_stop, bad_use, no_daemon, shared_daemon,
+                                   catalogue, _exercise, _no_daemon, _shared_daemon)})

@@ -5,15 +5,14 @@ Usage: e2e.py SCENARIO (CTest runs each as e2e.SCENARIO)."""
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from v6test import (Student, TokenCatcher, check, children, fds, grades, listening_inode,  # noqa: E402
                     main, queue_exists, run, run_student, start_ipv4_server, start_ipv6_server,
-                    tcp_sockets, zombies)
+                    scratch_dir, tcp_sockets, zombies)
 
-TMP = tempfile.mkdtemp(prefix="v6lab-e2e-")
+TMP = scratch_dir("v6lab-e2e-")
 GRADES = os.path.join(TMP, "grades.jsonl")
 
 

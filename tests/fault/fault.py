@@ -10,7 +10,6 @@ import selectors
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
 
@@ -19,9 +18,9 @@ from v6test import (FakeCourse, Student, TokenCatcher, check, children, fds, fre
                     grades, listening_inode, main, make_token, msg_create, msg_id, msg_remove,
                     msg_send, msg_set_owner, msg_take_all, no_zombies, one_error_line, pipes,
                     queue_exists, queue_tokens, run, run_student, send_raw, set_subreaper,
-                    start_ipv4_server, start_ipv6_server, tcp_sockets, wait_until)
+                    scratch_dir, start_ipv4_server, start_ipv6_server, tcp_sockets, wait_until)
 
-TMP = tempfile.mkdtemp(prefix="v6lab-fault-")
+TMP = scratch_dir("v6lab-fault-")
 GRADES = os.path.join(TMP, "grades.jsonl")
 
 

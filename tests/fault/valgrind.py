@@ -8,17 +8,16 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from v6test import BIN, Proc, check, queue_exists, skip  # noqa: E402
+from v6test import BIN, Proc, check, queue_exists, scratch_dir, skip  # noqa: E402
 
 if not shutil.which("valgrind"):
     skip("valgrind is not installed (apt-get install valgrind)")
 if b"__asan_init" in open(os.path.join(BIN, "ipv6-server"), "rb").read():
     skip("this is a sanitizer build: valgrind cannot run ASan programs")
 
-TMP = tempfile.mkdtemp(prefix="v6lab-valgrind-")
+TMP = scratch_dir("v6lab-valgrind-")
 VG = ["valgrind", "--tool=memcheck", "--error-exitcode=99", "--leak-check=full",
       "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
       "--trace-children=yes", "--child-silent-after-fork=no", "--track-fds=no",

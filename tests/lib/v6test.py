@@ -259,8 +259,20 @@ class TokenCatcher:
         c.close()
 
 
+def scratch_dir(prefix):
+    """A private temporary directory, removed when the test ends (a ctest timeout's SIGTERM
+    included: main() turns it into an exit)."""
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, d, True)
+    return d
+
+
 def main(scenarios):
     """Run the scenario named by argv[1]."""
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # atexit still runs: clean up
     name = sys.argv[1] if len(sys.argv) > 1 else ""
     if name not in scenarios:
         print(f"usage: {sys.argv[0]} SCENARIO; one of: {' '.join(scenarios)}")

@@ -13,9 +13,11 @@ reported as skipped.
 
 Usage: check_tutorial.py TUTORIAL.md BUILD_DIR
 """
+import atexit
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -63,6 +65,9 @@ def main():
         sys.exit(SKIP)
     blocks = runnable_blocks(text)
     work = sandbox(top, build)
+    # symlinks only (what they point to stays); on every exit, a ctest timeout's SIGTERM too
+    atexit.register(shutil.rmtree, work, True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     # scripts/setup, if a tutorial runs it, must rebuild the build under test in place
     env = dict(os.environ, V6LAB_BIN=os.path.join(work, "build", "bin"),
                V6LAB_BUILD=os.path.realpath(build))
@@ -80,10 +85,8 @@ def main():
             output = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
         if failed:
             print(f"{path}:{line}: block {n} failed ({why}):\n{code}\n--- output ---\n{output}")
-            shutil.rmtree(work)
             sys.exit(1)
         print(f"{os.path.basename(path)}:{line}: block {n} ok ({time.monotonic() - t0:.1f} s)")
-    shutil.rmtree(work)  # symlinks only: what they point to stays
     print(f"{os.path.basename(path)}: {len(blocks)} runnable block(s) ok")
 
 

@@ -257,6 +257,7 @@ def full_queue_of_junk():
     # made it: the tokens still get through, the junk is reported in one line.
     s6, port, key = start_ipv6_server()
     qid = msg_id(key)
+    check(qid is not None, f"ipv6-server made no queue 0x{key:08x}")
     sent = 0
     while msg_send(qid, random.choice((1, 3, 7)), os.urandom(random.choice((5, 28, 300, 900)))):
         sent += 1

@@ -259,20 +259,30 @@ class TokenCatcher:
         c.close()
 
 
+def exit_on_sigterm():
+    """A ctest timeout sends SIGTERM: exit instead, so that the atexit clean-ups still run."""
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+
+
 def scratch_dir(prefix):
-    """A private temporary directory, removed when the test ends (a ctest timeout's SIGTERM
-    included: main() turns it into an exit)."""
+    """A private temporary directory, removed when the test ends, a ctest timeout included
+    (after our programs are killed: none of them still writes there)."""
     import shutil
     import tempfile
     d = tempfile.mkdtemp(prefix=prefix)
-    atexit.register(shutil.rmtree, d, True)
+
+    def remove():
+        _kill_leftovers()
+        shutil.rmtree(d, True)
+    atexit.register(remove)
+    exit_on_sigterm()
     return d
 
 
 def main(scenarios):
     """Run the scenario named by argv[1]."""
-    import signal
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # atexit still runs: clean up
+    exit_on_sigterm()
     name = sys.argv[1] if len(sys.argv) > 1 else ""
     if name not in scenarios:
         print(f"usage: {sys.argv[0]} SCENARIO; one of: {' '.join(scenarios)}")
@@ -397,6 +407,8 @@ def msg_take_all(qid):
 
 
 def msg_remove(qid):
+    if qid is None:  # no such queue: never msgctl(0, ...), that is somebody's queue id 0
+        return
     _libc().msgctl(qid, IPC_RMID, None)
 
 

@@ -64,6 +64,9 @@ def main():
         print(f"SKIP: {os.path.basename(path)} needs root")
         sys.exit(SKIP)
     blocks = runnable_blocks(text)
+    if not blocks:  # a fence renamed to ```bash would otherwise pass, checking nothing
+        print(f"{path}: no ```sh block to run")
+        sys.exit(1)
     work = sandbox(top, build)
     # symlinks only (what they point to stays); on every exit, a ctest timeout's SIGTERM too
     atexit.register(shutil.rmtree, work, True)

@@ -38,7 +38,7 @@ static void validity(void **state)
 	assert_false(token_valid("Client5:Zz09abcdefghijklmnop", 28));
 	assert_false(token_valid("client5;Zz09abcdefghijklmnop", 28));
 	assert_false(token_valid("client5:Zz09abcdefghijklmn p", 28));
-	assert_false(token_valid("client5:Zz09abcdefghijklmn\xff", 28));
+	assert_false(token_valid("client5:Zz09abcdefghijklmno" "\xff", 28)); /* 28 bytes, last 0xff */
 }
 
 static void record_fits_an_atomic_pipe_write(void **state)

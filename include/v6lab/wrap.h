@@ -28,7 +28,6 @@ enum v6_role {
 };
 void v6_set_role(enum v6_role role);
 enum v6_role v6_role(void);
-const char *v6_role_name(enum v6_role role);
 
 int Socket(int domain, int type, int protocol);
 int Setsockopt(int fd, int level, int name, const void *val, socklen_t len);

@@ -47,17 +47,6 @@ enum v6_role v6_role(void)
 	return current_role;
 }
 
-const char *v6_role_name(enum v6_role role)
-{
-	switch (role) {
-	case V6_ROLE_IPV4_SERVER: return "ipv4-server";
-	case V6_ROLE_IPV4_CLIENT: return "ipv4-client";
-	case V6_ROLE_IPV6_SERVER: return "ipv6-server";
-	case V6_ROLE_IPV6_CLIENT: return "ipv6-client";
-	default: return "other";
-	}
-}
-
 /* --- sockets ---------------------------------------------------------------------- */
 
 int Socket(int domain, int type, int protocol)
@@ -111,13 +100,9 @@ int Accept(int fd, struct sockaddr *sa, socklen_t *len)
 	int conn = accept(fd, sa, len);
 	int e = errno;
 	if (lttng_ust_tracepoint_enabled(v6lab_sockets, accept)) {
-		struct v6lab_tp_addr a = { 0 };
-		struct sockaddr_storage peer;
-		socklen_t plen = sizeof(peer);
+		struct v6lab_tp_addr a = { 0 }; /* no address if the caller asked for none */
 		if (conn >= 0 && sa && len)
 			v6lab_tp_addr(sa, *len, &a);
-		else if (conn >= 0 && getpeername(conn, (struct sockaddr *)&peer, &plen) == 0)
-			v6lab_tp_addr((struct sockaddr *)&peer, plen, &a); /* caller passed no sa */
 		lttng_ust_do_tracepoint(v6lab_sockets, accept, ROLE, fd, conn, a.family, a.host,
 					a.port, ERR(conn < 0, e));
 	}
@@ -251,26 +236,17 @@ int Pipe(int fds[2])
 
 int Msgget(key_t key, int flags)
 {
-	int outcome, id;
-
 	lttng_ust_tracepoint(v6lab_ipc, msgget_entry, ROLE, (int)key, flags);
-	if (lttng_ust_tracepoint_enabled(v6lab_ipc, msgget) && (flags & IPC_CREAT) &&
-	    !(flags & IPC_EXCL) && key != IPC_PRIVATE) {
-		/* IPC_CREAT alone does not say whether it created the queue: try exclusively
-		 * first (same result for the caller, one more system call when traced). */
-		id = msgget(key, flags | IPC_EXCL);
-		outcome = V6LAB_TP_MSGGET_CREATED;
-		if (id < 0 && errno == EEXIST) {
-			id = msgget(key, flags);
-			outcome = V6LAB_TP_MSGGET_EXISTING;
-		}
-	} else {
-		id = msgget(key, flags);
-		outcome = (flags & IPC_CREAT) ? V6LAB_TP_MSGGET_CREATED : V6LAB_TP_MSGGET_EXISTING;
-	}
+	int id = msgget(key, flags);
 	int e = errno;
-	if (id < 0)
-		outcome = V6LAB_TP_MSGGET_FAILED;
+	/* The outcome follows from the call: IPC_PRIVATE, or IPC_CREAT | IPC_EXCL, succeeds
+	 * only by creating a queue; without IPC_CREAT a key opens only one that is there.
+	 * IPC_CREAT alone on a key could do either and is recorded as "created": no caller
+	 * asks that way (queue_create() uses IPC_EXCL to know). */
+	int outcome = V6LAB_TP_MSGGET_FAILED;
+	if (id >= 0)
+		outcome = (flags & IPC_CREAT) || key == IPC_PRIVATE ? V6LAB_TP_MSGGET_CREATED
+								     : V6LAB_TP_MSGGET_EXISTING;
 	lttng_ust_tracepoint(v6lab_ipc, msgget, ROLE, (int)key, flags, id, outcome, ERR(id < 0, e));
 	errno = e;
 	return id;

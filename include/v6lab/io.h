@@ -38,6 +38,9 @@ void rbuf_init(struct rbuf *rb, int fd);
  *      outsz - 1 bytes), or the read's errno.
  * deadline_ms is an absolute now_ms() time, or -1 for no limit.
  */
+ssize_t read_until(struct rbuf *rb, const char *delim, char *out, size_t outsz,
+		   int64_t deadline_ms, size_t *partial);
+
 /*
  * Close a connection after the last word: shutdown(SHUT_WR) sends it with a FIN, then
  * what the peer still sends is read and dropped for at most timeout_ms. Closing with
@@ -45,8 +48,5 @@ void rbuf_init(struct rbuf *rb, int fd);
  * before the peer has read it.
  */
 void close_lingering(int fd, int timeout_ms);
-
-ssize_t read_until(struct rbuf *rb, const char *delim, char *out, size_t outsz,
-		   int64_t deadline_ms, size_t *partial);
 
 #endif

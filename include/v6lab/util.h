@@ -25,7 +25,7 @@ int64_t now_ms(void);
 /* Sleep until a monotonic deadline (restarts after signals). */
 void sleep_until_ms(int64_t deadline_ms);
 
-/* Block SIGPIPE (a peer that went away is an EPIPE error, not a dead process) and install
+/* Ignore SIGPIPE (a peer that went away is an EPIPE error, not a dead process) and install
  * handlers that interrupt blocking calls without restarting them. */
 void ignore_sigpipe(void);
 void on_signal(int sig, void (*handler)(int));

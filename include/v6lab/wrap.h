@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The wrapper layer: every socket, process, pipe and message-queue call of the four
- * programs goes through one of these functions.
+ * The wrapper layer: the socket, process, pipe and message-queue calls of the four
+ * programs that make, use or end something go through these functions (socket,
+ * setsockopt, bind, listen, accept, connect, read, write, shutdown, close, fork, waitpid,
+ * pipe, msgget, msgsnd, msgrcv, msgctl). The few that only ask or wait are made directly
+ * and leave no event: getsockname() (the port tcp_listen() got), fcntl() (O_NONBLOCK),
+ * poll() and ppoll() (is a descriptor ready?) and the signal calls.
  *
  * Each wrapper has the signature and the result of the system call it wraps (-1 and errno
  * on failure) and adds one thing: the trace event, so that a student who reads Accept() in

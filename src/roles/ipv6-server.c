@@ -89,7 +89,10 @@ static struct options parse_options(int argc, char **argv)
 	return o;
 }
 
-/* SIGCHLD interrupts poll() (no SA_RESTART), so a finished child is reaped at once. */
+/* SIGCHLD is blocked except inside ppoll() (collect_tokens): a child that finished, before
+ * or during the wait, makes ppoll() return EINTR, and the loop reaps it at once. The
+ * handler does nothing, but it must exist: SIGCHLD's default action ignores it, and an
+ * ignored signal wakes nothing. */
 static void on_sigchld(int sig)
 {
 	(void)sig;

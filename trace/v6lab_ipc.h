@@ -26,9 +26,9 @@ LTTNG_UST_TRACEPOINT_ENUM(v6lab_ipc, role, V6LAB_TP_ROLE_VALUES)
 #define V6LAB_TP_MSGGET_EXISTING 2
 LTTNG_UST_TRACEPOINT_ENUM(v6lab_ipc, msgget_outcome,
 	LTTNG_UST_TP_ENUM_VALUES(
-		lttng_ust_field_enum_value("failed", 0)
-		lttng_ust_field_enum_value("created", 1)
-		lttng_ust_field_enum_value("existing", 2)))
+		lttng_ust_field_enum_value("failed", V6LAB_TP_MSGGET_FAILED)
+		lttng_ust_field_enum_value("created", V6LAB_TP_MSGGET_CREATED)
+		lttng_ust_field_enum_value("existing", V6LAB_TP_MSGGET_EXISTING)))
 
 /* msgctl commands (IPC_RMID 0, IPC_SET 1, IPC_STAT 2, IPC_INFO 3). */
 LTTNG_UST_TRACEPOINT_ENUM(v6lab_ipc, msgctl_cmd,

@@ -34,14 +34,14 @@
 #define V6LAB_TP_FDKIND_TTY 3
 #define V6LAB_TP_FDKIND_FILE 4
 #define V6LAB_TP_FDKIND_OTHER 5
-#define V6LAB_TP_FDKIND_VALUES                                      \
-	LTTNG_UST_TP_ENUM_VALUES(                                   \
-		lttng_ust_field_enum_value("closed", 0)             \
-		lttng_ust_field_enum_value("socket", 1)             \
-		lttng_ust_field_enum_value("pipe", 2)               \
-		lttng_ust_field_enum_value("tty", 3)                \
-		lttng_ust_field_enum_value("file", 4)               \
-		lttng_ust_field_enum_value("other", 5))
+#define V6LAB_TP_FDKIND_VALUES                                               \
+	LTTNG_UST_TP_ENUM_VALUES(                                            \
+		lttng_ust_field_enum_value("closed", V6LAB_TP_FDKIND_CLOSED) \
+		lttng_ust_field_enum_value("socket", V6LAB_TP_FDKIND_SOCKET) \
+		lttng_ust_field_enum_value("pipe", V6LAB_TP_FDKIND_PIPE)     \
+		lttng_ust_field_enum_value("tty", V6LAB_TP_FDKIND_TTY)       \
+		lttng_ust_field_enum_value("file", V6LAB_TP_FDKIND_FILE)     \
+		lttng_ust_field_enum_value("other", V6LAB_TP_FDKIND_OTHER))
 
 /*
  * Text fields are never empty: "-" stands for "nothing". babeltrace2 2.0.4 (Debian 12),

@@ -158,11 +158,15 @@ static bool ask(struct session *s, int q)
 		ssize_t n = read_until(&s->in, "\n", answer, sizeof(answer),
 				       now_ms() + s->o->answer_timeout_ms, &partial);
 		if (n <= 0) {
-			snprintf(why, sizeof(why), n == 0 ? "connection closed before answering "
-							    "question %d"
-				 : errno == ETIMEDOUT ? "no answer to question %d in time"
-				 : errno == EMSGSIZE  ? "answer to question %d longer than 255 bytes"
-						      : "reading the answer to question %d failed", q);
+			if (n < 0 && errno == EMSGSIZE) /* the line end counts in V6_ANSWER_MAX */
+				snprintf(why, sizeof(why), "answer to question %d longer than %d bytes",
+					 q, V6_ANSWER_MAX - 1);
+			else
+				snprintf(why, sizeof(why), n == 0 ? "connection closed before "
+								    "answering question %d"
+					 : errno == ETIMEDOUT ? "no answer to question %d in time"
+							      : "reading the answer to question %d failed",
+					 q);
 			break;
 		}
 		mark_nuls(answer, (size_t)n);
@@ -221,10 +225,13 @@ static void test_student_server(struct session *s)
 	ssize_t n = read_until(&s->in, "\n", reply, sizeof(reply),
 			       now_ms() + s->o->reply_timeout_ms, &partial);
 	if (n < 0) {
-		verdict_fail(&s->v, s->o->clients, concurrent,
-			     errno == ETIMEDOUT  ? "no reply with the tokens in time"
-			     : errno == EMSGSIZE ? "reply longer than 1024 bytes"
-						 : "reading the reply failed");
+		const char *why = errno == ETIMEDOUT ? "no reply with the tokens in time"
+						     : "reading the reply failed";
+		if (errno == EMSGSIZE) { /* the line end counts in V6_REPLY_MAX */
+			snprintf(msg, sizeof(msg), "reply longer than %d bytes", V6_REPLY_MAX);
+			why = msg;
+		}
+		verdict_fail(&s->v, s->o->clients, concurrent, why);
 		return;
 	}
 	if (n == 0 && partial == 0) {

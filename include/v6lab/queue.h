@@ -3,6 +3,11 @@
  * The System V message queue between the student's two programs, which are not related
  * (no common parent to share a pipe): the IPv6 server puts the tokens on it, the IPv4
  * client takes them off and removes it.
+ *
+ * msgsnd() and msgrcv() have no timeout: while they block, queue_put_tokens() and
+ * queue_take_tokens() use ITIMER_REAL and a SIGALRM handler of their own. The program's
+ * SIGALRM action is restored after each call; a timer of its own (alarm()) is cancelled,
+ * so set one only after them, as the pipe-eof broken server does.
  */
 #ifndef V6LAB_QUEUE_H
 #define V6LAB_QUEUE_H

@@ -141,8 +141,7 @@ static void broken_wait_pipe_eof(const struct mistake *m, int listen_fd, int pip
 	broken_reap(m, 0);
 	broken_put_tokens(qid, tokens, got, key);
 	/* Not the mistake: it would block forever, so SIGALRM (default action: terminate)
-	 * ends it after 3 s, and the exercise with it (queue_put_tokens set a handler). */
-	signal(SIGALRM, SIG_DFL);
+	 * ends it after 3 s, and the exercise with it. */
 	alarm(3);
 	printf("waiting for EOF on the pipe (every child done)\n");
 	char c;

@@ -69,11 +69,14 @@ int queue_create(key_t key, char *err, size_t errsz)
 }
 
 /* msgsnd/msgrcv block without a timeout of their own: an alarm interrupts them (EINTR),
- * and the caller looks at its deadline. */
+ * and the caller looks at its deadline. The program's own SIGALRM action is put back
+ * once the call is over. */
 static void on_alarm(int sig)
 {
 	(void)sig;
 }
+
+static struct sigaction program_alarm_action;
 
 static void arm_alarm(int64_t deadline_ms, int64_t max_wait_ms)
 {
@@ -83,14 +86,17 @@ static void arm_alarm(int64_t deadline_ms, int64_t max_wait_ms)
 	if (left < 1)
 		left = 1;
 	struct itimerval it = { .it_value = { .tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000 } };
-	on_signal(SIGALRM, on_alarm);
+	struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART: EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &program_alarm_action);
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 static void disarm_alarm(void)
 {
 	struct itimerval it = { 0 };
-	setitimer(ITIMER_REAL, &it, NULL);
+	setitimer(ITIMER_REAL, &it, NULL); /* first: no alarm can come after the restore */
+	sigaction(SIGALRM, &program_alarm_action, NULL);
 }
 
 /* Has the peer on fd said something (or closed)? */

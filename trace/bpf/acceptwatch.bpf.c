@@ -122,8 +122,8 @@ struct {
  * (the reader splits a record into size / sizeof(aw_event) events), which saves two
  * ring-buffer reservations per connection. Our tracepoint programs
  * never nest on a CPU (bpf_prog_active), so a per-CPU slot needs no lock. Whatever else runs
- * on the CPU first writes out what is pending (flush_pending() at the start of every program
- * and in reserve()), so nothing is held past the end of the sequence or reordered on a CPU. */
+ * on the CPU first writes out what is pending (flush_pending() at the start of every program),
+ * so nothing is held past the end of the sequence or reordered on a CPU. */
 #define PENDING_MAX 3
 
 struct pending {
@@ -173,6 +173,14 @@ static __always_inline void flush_pending(void)
 		pending_write(pd);
 }
 
+static __always_inline void init_event(struct aw_event *e, __u32 type, __u32 netns)
+{
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->netns = netns;
+}
+
 /* The next event slot of the pending record, or NULL if it is full. */
 static __always_inline struct aw_event *pending_slot(struct pending *pd, __u32 type, __u32 netns)
 {
@@ -182,10 +190,7 @@ static __always_inline struct aw_event *pending_slot(struct pending *pd, __u32 t
 	if (n >= PENDING_MAX)
 		return NULL;
 	e = &pd->ev[n];
-	__builtin_memset(e, 0, sizeof(*e));
-	e->type = type;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->netns = netns;
+	init_event(e, type, netns);
 	pd->n = n + 1;
 	return e;
 }
@@ -227,20 +232,17 @@ static __always_inline __u32 skb_netns(const struct sk_buff *skb)
 	return sk_netns(skb->sk);
 }
 
+/* A ring-buffer slot for one event. Callers have written out what was pending first (every
+ * program starts so), which keeps this CPU's events in order. */
 static __always_inline struct aw_event *reserve(__u32 type, __u32 netns)
 {
-	struct aw_event *e;
+	struct aw_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
-	flush_pending(); /* keep this CPU's events in order */
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&lost_events, 1);
 		return NULL;
 	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->type = type;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->netns = netns;
+	init_event(e, type, netns);
 	return e;
 }
 
@@ -519,8 +521,8 @@ int aw_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	struct aw_event *e;
 	__u32 netns;
 
-	/* Cheapest first: the tracepoint's own fields. The client side of a loopback connection
-	 * (an ephemeral sport) and states nobody prints stop here. */
+	/* Cheapest first: the tracepoint's own fields. States nobody prints stop here; the client
+	 * side of a loopback connection (an ephemeral sport) stops at port_wanted() below. */
 	if (ctx->protocol != IPPROTO_TCP ||
 	    (!listen && newstate != TCP_SYN_RECV && newstate != TCP_ESTABLISHED &&
 	     newstate != TCP_CLOSE)) {

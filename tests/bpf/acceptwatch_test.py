@@ -5,7 +5,7 @@
     acceptwatch_test.py BUILD_BIN SCENARIO
 
 Topology (created and removed by each run, names unique to the run):
-    netns cli-<id>  192.0.2.1 / 2001:db8:a5::1  ==veth==  netns srv-<id>  192.0.2.2 / 2001:db8:a5::2
+    netns aw-cli-<tag>  192.0.2.1 / 2001:db8:a5::1  ==veth==  netns aw-srv-<tag>  192.0.2.2 / 2001:db8:a5::2
 The server side is a small Python listener (or the real ipv6-server for "assignment"), the client
 side plain connect()s; acceptwatch runs in the host namespace and sees both. Exit 77 = skipped.
 """
@@ -148,7 +148,8 @@ class Watch:
             self.log.append(line)
         msg = "".join(self.log).strip()
         last = msg.splitlines()[-1] if msg else ""  # its own one-line error (-v: after libbpf's)
-        if self.p.wait() == 1 and ("root" in last or "BTF" in last or "tracefs" in last):
+        # Root was checked before: the one missing feature that may be a skip is kernel BTF.
+        if self.p.wait() == 1 and last.startswith("acceptwatch: kernel BTF"):
             raise Skip(last)
         raise Failure(f"acceptwatch did not start: {msg}")
 
@@ -209,7 +210,7 @@ def normal_accept_ipv6(lab):
     v = w.verdict()
     expect_verdict(v, "accepted")
     a = v["accept"]
-    check(a["pid"] == srv.pid or a["comm"].startswith("python"), f"accept by {a}")
+    check(a["pid"] == srv.pid, f"accept by {a}, not the listener's pid {srv.pid}")
     check(a["remote"] == CLI6 and not a["v4mapped"], f"peer {a['remote']}")
     check(not a["early"], "accept() was entered after acceptwatch started")
     check(v["syns"] >= 1 and v["established"] >= 1 and v["accept_calls"] >= 1, f"events: {v}")
@@ -328,7 +329,7 @@ def accept_before_start(lab):
 def assignment(lab):
     server, client = os.path.join(BIN, "ipv6-server"), os.path.join(BIN, "ipv6-client")
     if not (os.access(server, os.X_OK) and os.access(client, os.X_OK)):
-        raise Skip(f"{server} / {client} not built yet")
+        raise Failure(f"{server} / {client} not built: build first")
     key = 0x61770000 + random.randrange(1 << 16)
     w = Watch(lab, "-P", lab.port, "--json")
     srv = lab.spawn(lab.srv, server, "--port", lab.port, "--tokens", 5, "--queue-key", hex(key))
@@ -414,13 +415,13 @@ def tunnel(lab, kind, reason, hint):
     sender.wait(timeout=10)
     time.sleep(0.3)
     events = w.stop()
-    kind = kind.split("-")[0]
+    full_kind, kind = kind, kind.split("-")[0]
     syns = [e for e in events if e["event"] == "syn" and e.get("tunnel") == kind]
     check(len(syns) == 2, f"{len(syns)} {kind} SYN events, expected 2: {events}")
     e = syns[0]
     check(e["lport"] == lab.port and e["remote"] == "2001:db8:77::1" and e["rport"] == 40000 and
           e["outer_source"] == CLI4, f"{e}")
-    check(kind == "6in4" or e["outer_sport"] in (3544, 3545), f"{e}")
+    check(e.get("outer_sport") == {"teredo": 3544, "teredo-relay": 3545}.get(full_kind), f"{e}")
     drops = [e for e in events if e["event"] == "drop" and e.get("tunnel") == kind]
     check(len(drops) == 2 and drops[0]["reason"] == reason, f"drops {drops}")
 
@@ -442,11 +443,11 @@ def lost_events(lab):
     at the end, instead of showing a partial story as the whole one."""
     load = os.path.join(BIN, "v6lab-acceptload")
     if not os.access(load, os.X_OK):
-        raise Skip(f"{load} not built yet")
+        raise Failure(f"{load} not built: build first")
     srv = lab.spawn(lab.srv, load, "server", lab.port, "accept-loop")
     check(srv.stdout.readline().strip() == "ready", "v6lab-acceptload server did not start")
     w = Watch(lab, "-P", lab.port)
-    w.p.send_signal(signal.SIGSTOP)  # the reader falls behind: 1 MiB holds ~8700 events
+    w.p.send_signal(signal.SIGSTOP)  # the reader falls behind: 1 MiB holds ~8300 events
     n = int(sh(load, "client", lab.port, "accept-loop", 1, 1, ns=lab.srv))
     w.p.send_signal(signal.SIGCONT)
     w.p.send_signal(signal.SIGINT)
@@ -458,8 +459,52 @@ def lost_events(lab):
     count = int(lost[0].split()[1])
     check(count > 0 and shown > 1000, f"lost {count}, shown {shown}")
     # every connection makes 6 events here: handshake (3), accept-wait, accept, close
-    check(shown + count >= 5 * n, f"{shown} shown + {count} lost < 5 events x {n} connections")
+    # (and a few more: connections the client cut at the end of its second, still in flight)
+    check(6 * n <= shown + count <= 6 * (n + 10),
+          f"{shown} shown + {count} lost, not 6 events x {n} connections")
     print(f"{n} connections: {shown} events shown, {count} lost")
+
+
+# Run inside srv: listen on PORT now, and on PORT+1 once told (a line on stdin), then accept
+# one connection there.
+TWO_PORTS = r"""
+import socket, sys
+port = int(sys.argv[1])
+def listen(p):
+    s = socket.socket(socket.AF_INET6)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", p))
+    s.listen(4)
+    return s
+first = listen(port)
+print("ready", flush=True)
+sys.stdin.readline()
+second = listen(port + 1)
+print("ready", flush=True)
+c, _ = second.accept()
+print("accepted", flush=True)
+"""
+
+
+def pid_follows_listen(lab):
+    """-p PID on a process that already listens: its ports now, and the ones it listens on
+    later, are watched."""
+    srv = lab.spawn(lab.srv, sys.executable, "-c", TWO_PORTS, lab.port, stdin=subprocess.PIPE)
+    check(srv.stdout.readline().strip() == "ready", "the listener did not start")
+    w = Watch(lab, "-p", srv.pid, "--json")
+    srv.stdin.write("go\n")
+    srv.stdin.flush()
+    check(srv.stdout.readline().strip() == "ready", "the second listen() failed")
+    lab.spawn(lab.cli, sys.executable, "-c", CLIENT, SRV6, lab.port + 1, 1, 1)
+    check(srv.stdout.readline().strip() == "accepted", "no connection accepted")
+    time.sleep(0.3)
+    events = w.stop()
+    listens = [e for e in events if e["event"] == "listen" and e["newstate"] == "LISTEN"]
+    check([e["lport"] for e in listens] == [lab.port + 1] and listens[0]["pid"] == srv.pid,
+          f"the later listen() on {lab.port + 1} not seen: {events}")
+    accepts = [e for e in events if e["event"] == "accept" and e["ret"] >= 0]
+    check(len(accepts) == 1 and accepts[0]["lport"] == lab.port + 1 and
+          accepts[0]["pid"] == srv.pid, f"accepts {accepts}")
 
 
 def errors(lab):
@@ -467,14 +512,15 @@ def errors(lab):
     cases = [(["-P", "0"], "invalid port"), (["-P", "x"], "invalid port"),
              (["--diagnose", "3"], "needs the port"), (["-4", "-6"], "exclude each other"),
              (["--netns", "no-such-netns-here"], "--netns"), (["-p", "999999999"], "no such process")]
-    if shutil.which("setpriv"):
-        cases.append((["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", AW,
-                       "-P", "80"], "needs root"))
+    check(shutil.which("setpriv"), "setpriv (util-linux) is missing: cannot drop root here")
+    cases.append((["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", AW,
+                   "-P", "80"], "needs root"))
     for args, want in cases:
         cmd = args if args[0] == "setpriv" else [AW] + args
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
-        first = p.stderr.splitlines()[0] if p.stderr else ""
-        check(p.returncode != 0 and want in first, f"{cmd}: rc {p.returncode}, stderr {p.stderr!r}")
+        lines = p.stderr.splitlines()
+        check(p.returncode == 1 and len(lines) == 1 and want in lines[0],
+              f"{cmd}: rc {p.returncode}, stderr {p.stderr!r} (want exit 1 and one line)")
     h = subprocess.run([AW, "--help"], capture_output=True, text=True)
     check(h.returncode == 0 and "USAGE" in h.stdout and "EXAMPLES" in h.stdout, "--help")
 
@@ -482,7 +528,7 @@ def errors(lab):
 SCENARIOS = {f.__name__: f for f in (errors, normal_accept_ipv6, normal_accept_ipv4, nothing_listening,
                                      bound_elsewhere, never_accepts, nft_input_drop, synack_lost,
                                      accept_before_start, assignment, stream, tunnel_6in4,
-                                     tunnel_teredo, lost_events)}
+                                     tunnel_teredo, lost_events, pid_follows_listen)}
 
 
 def main():
@@ -495,8 +541,8 @@ def main():
     try:
         if os.geteuid() != 0:
             raise Skip("needs root (network namespaces and eBPF)")
-        if not os.access(AW, os.X_OK):
-            raise Skip(f"{AW} not built (V6LAB_BPF=OFF?)")
+        if not os.access(AW, os.X_OK):  # registered only when V6LAB_BPF is on: it must be there
+            raise Failure(f"{AW} not built: build first")
         for tool in ("ip", "nft") if "nft" in name or "synack" in name else ("ip",):
             if not shutil.which(tool):
                 raise Skip(f"'{tool}' is not installed")

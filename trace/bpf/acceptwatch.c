@@ -2,9 +2,9 @@
 /* acceptwatch: say why accept() did (or did not) fire, from the kernel.
  *
  * Loader side: parse the CLI, check what the machine offers (privileges, BTF, tracefs), set the
- * filters, load and attach the classic-tracepoint programs one by one (a missing tracepoint only
- * loses its events), then either stream events or, with --diagnose, collect evidence until the
- * first accept() returns or time is up and print one verdict. */
+ * filters, load the classic-tracepoint programs, attach them one by one (a missing optional
+ * tracepoint only loses its events), then either stream events or, with --diagnose, collect
+ * evidence until the first accept() returns or time is up and print one verdict. */
 #include <argp.h>
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -50,6 +51,7 @@ static struct env {
 	unsigned int netns;
 	unsigned short ports[AW_MAX_PORTS];
 	int nports;
+	bool ports_given; /* -P; without it, -p PID watches the ports that process listens on */
 } env = { .diag_seconds = 30 };
 
 static volatile sig_atomic_t exiting;
@@ -109,7 +111,7 @@ static long parse_num(const char *arg, long min, long max, const char *what, str
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (errno || end == arg || *end || v < min || v > max)
-		argp_error(state, "invalid %s: '%s' (expected %ld..%ld)", what, arg, min, max);
+		argp_failure(state, 1, 0, "invalid %s: '%s' (expected %ld..%ld)", what, arg, min, max);
 	return v;
 }
 
@@ -123,22 +125,34 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-/* A netns is named by the inode of its nsfs file: a number, /run/netns/NAME, or any path. */
+#define NSFS_MAGIC_NUMBER 0x6e736673 /* linux/magic.h NSFS_MAGIC */
+
+/* A netns is named by the inode of its nsfs file: a number, /run/netns/NAME, or any path to
+ * a namespace file (not any file: /etc/passwd would filter out everything, silently). */
 static int resolve_netns(const char *arg, unsigned int *ino)
 {
 	char path[PATH_MAX];
+	struct statfs sfs;
 	struct stat st;
 
 	if (all_digits(arg)) {
-		*ino = strtoul(arg, NULL, 10);
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(arg, NULL, 10);
+		if (errno || v == 0 || v > UINT_MAX)
+			return -ERANGE;
+		*ino = v;
 		return 0;
 	}
 	if (strchr(arg, '/'))
 		snprintf(path, sizeof(path), "%s", arg);
 	else
 		snprintf(path, sizeof(path), "/run/netns/%s", arg);
-	if (stat(path, &st))
+	if (stat(path, &st) || statfs(path, &sfs))
 		return -errno;
+	if ((unsigned long)sfs.f_type != NSFS_MAGIC_NUMBER)
+		return -EINVAL;
 	*ino = st.st_ino;
 	return 0;
 }
@@ -148,8 +162,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'P':
 		if (env.nports >= AW_MAX_PORTS)
-			argp_error(state, "too many ports (at most %d)", AW_MAX_PORTS);
+			argp_failure(state, 1, 0, "too many ports (at most %d)", AW_MAX_PORTS);
 		env.ports[env.nports++] = parse_num(arg, 1, 65535, "port", state);
+		env.ports_given = true;
 		break;
 	case 'p':
 		env.pid = parse_num(arg, 1, INT_MAX, "pid", state);
@@ -157,12 +172,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case '4':
 	case '6':
 		if (env.family)
-			argp_error(state, "-4 and -6 exclude each other");
+			argp_failure(state, 1, 0, "-4 and -6 exclude each other");
 		env.family = key == '4' ? AF_INET : AF_INET6;
 		break;
 	case OPT_NETNS:
 		if (resolve_netns(arg, &env.netns))
-			argp_error(state, "--netns %s: not a netns inode, a name in /run/netns or a path", arg);
+			argp_failure(state, 1, 0, "--netns %s: not a netns inode, a name in /run/netns or a path to a namespace file", arg);
 		break;
 	case 'j':
 		env.json = true;
@@ -189,7 +204,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (env.diagnose && all_digits(arg))
 			env.diag_seconds = parse_num(arg, 1, 86400, "--diagnose seconds", state);
 		else
-			argp_error(state, "unexpected argument '%s'", arg);
+			argp_failure(state, 1, 0, "unexpected argument '%s'", arg);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -387,11 +402,24 @@ static const char *const event_names[] = {
 	[AW_RST_RECV] = "rst-recv", [AW_DROP] = "drop",
 };
 
-_Static_assert(sizeof(struct aw_event) == 120, "struct aw_event changed size: check both sides");
-
-static const char *const tunnel_names[] = {
-	[AW_TUN_NONE] = "none", [AW_TUN_6IN4] = "6in4", [AW_TUN_TEREDO] = "Teredo",
+/* enum aw_tunnel: [0] in JSON, [1] in text and verdicts */
+static const char *const tunnel_names[][2] = {
+	[AW_TUN_NONE] = { "none", "none" },
+	[AW_TUN_6IN4] = { "6in4", "6in4" },
+	[AW_TUN_TEREDO] = { "teredo", "Teredo" },
 };
+
+static const char *tunnel_name(unsigned int t, bool json)
+{
+	return tunnel_names[t <= AW_TUN_TEREDO ? t : AW_TUN_NONE][!json];
+}
+
+/* Events about a listener (or a call on it) have no peer. */
+static bool has_remote(const struct aw_event *e)
+{
+	return e->family && e->type != AW_ACCEPT_WAIT && e->type != AW_BACKLOG &&
+	       e->type != AW_LISTEN;
+}
 
 /* "Teredo from 192.0.2.1:3544" / "6in4 from 198.51.100.1": the outer header of a tunnelled
  * packet. */
@@ -401,9 +429,9 @@ static const char *tunnel_str(const struct aw_event *e, char *buf, size_t n)
 
 	inet_ntop(AF_INET, &e->outer_saddr, a, sizeof(a));
 	if (e->tunnel == AW_TUN_TEREDO)
-		snprintf(buf, n, "Teredo from %s:%u", a, e->outer_sport);
+		snprintf(buf, n, "%s from %s:%u", tunnel_name(e->tunnel, false), a, e->outer_sport);
 	else
-		snprintf(buf, n, "%s from %s", tunnel_names[AW_TUN_6IN4], a);
+		snprintf(buf, n, "%s from %s", tunnel_name(e->tunnel, false), a);
 	return buf;
 }
 
@@ -468,43 +496,48 @@ static int read_listeners(pid_t pid, unsigned short port, struct listener *out, 
 	return n;
 }
 
-/* Which process owns socket inode `inode`? Scans /proc/PID/fd; 0 if none found. */
-static pid_t socket_owner(unsigned long inode, char *comm, size_t n)
+/* ---- processes, from /proc ---- */
+
+/* Does process `pid` hold socket inode `inode` (among its open files)? */
+static bool pid_has_socket(const char *pid, unsigned long inode)
 {
-	char want[64];
-	struct dirent *p;
-	DIR *proc;
-	pid_t found = 0;
+	char path[PATH_MAX], want[64];
+	struct dirent *f;
+	bool found = false;
+	DIR *fds;
 
 	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	if (!(fds = opendir(path)))
+		return false;
+	while (!found && (f = readdir(fds))) {
+		char link[PATH_MAX], target[64];
+		ssize_t len;
+
+		snprintf(link, sizeof(link), "/proc/%s/fd/%s", pid, f->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		found = !strcmp(target, want);
+	}
+	closedir(fds);
+	return found;
+}
+
+/* A process that holds socket inode `inode` (the first in /proc, when several share it), and
+ * its name; 0 if none. */
+static pid_t socket_owner(unsigned long inode, char *comm, size_t n)
+{
+	struct dirent *p;
+	pid_t found = 0;
+	DIR *proc;
+
 	if (!(proc = opendir("/proc")))
 		return 0;
-	while (!found && (p = readdir(proc))) {
-		char path[PATH_MAX];
-		struct dirent *f;
-		DIR *fds;
-
-		if (!all_digits(p->d_name))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
-		if (!(fds = opendir(path)))
-			continue;
-		while ((f = readdir(fds))) {
-			char link[PATH_MAX], target[64];
-			ssize_t len;
-
-			snprintf(link, sizeof(link), "/proc/%s/fd/%s", p->d_name, f->d_name);
-			len = readlink(link, target, sizeof(target) - 1);
-			if (len <= 0)
-				continue;
-			target[len] = '\0';
-			if (!strcmp(target, want)) {
-				found = atoi(p->d_name);
-				break;
-			}
-		}
-		closedir(fds);
-	}
+	while (!found && (p = readdir(proc)))
+		if (all_digits(p->d_name) && pid_has_socket(p->d_name, inode))
+			found = atoi(p->d_name);
 	closedir(proc);
 	if (found) {
 		char path[64];
@@ -521,40 +554,67 @@ static pid_t socket_owner(unsigned long inode, char *comm, size_t n)
 	return found;
 }
 
-/* Any process inside netns `ino`, so we can read that namespace's /proc/PID/net. */
-static pid_t pid_in_netns(unsigned int ino)
+/* Every network namespace that has a process in it, once, with one such process (through its
+ * /proc/PID/net we read that namespace's sockets). Returns how many, at most max. */
+struct netns_pid {
+	unsigned int ino;
+	pid_t pid;
+};
+
+static int list_netns(struct netns_pid *out, int max)
 {
 	struct dirent *p;
-	pid_t found = 0;
+	int n = 0;
 	DIR *proc;
 
 	if (!(proc = opendir("/proc")))
 		return 0;
-	while (!found && (p = readdir(proc))) {
+	while (n < max && (p = readdir(proc))) {
 		char path[PATH_MAX];
 		struct stat st;
+		int i;
 
 		if (!all_digits(p->d_name))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/ns/net", p->d_name);
-		if (!stat(path, &st) && st.st_ino == ino)
-			found = atoi(p->d_name);
+		if (stat(path, &st))
+			continue;
+		for (i = 0; i < n && out[i].ino != st.st_ino; i++)
+			;
+		if (i == n)
+			out[n++] = (struct netns_pid){ .ino = st.st_ino, .pid = atoi(p->d_name) };
 	}
 	closedir(proc);
-	return found;
+	return n;
 }
 
-/* -p PID without -P: the ports PID already listens on. */
+#define MAX_NETNS 1024
+static struct netns_pid netns_list[MAX_NETNS];
+
+/* Any process inside netns `ino`; 0 if none. */
+static pid_t pid_in_netns(unsigned int ino)
+{
+	int n = list_netns(netns_list, MAX_NETNS);
+
+	for (int i = 0; i < n; i++)
+		if (netns_list[i].ino == ino)
+			return netns_list[i].pid;
+	return 0;
+}
+
+/* -p PID without -P: the ports PID already listens on (its own sockets: a listener it shares
+ * with a parent or a socket-activating init counts too). */
 static int ports_of_pid(pid_t pid)
 {
 	struct listener ls[MAX_LISTENERS];
 	int n = read_listeners(pid, 0, ls, MAX_LISTENERS);
+	char name[16];
 
+	snprintf(name, sizeof(name), "%d", pid);
 	for (int i = 0; i < n; i++) {
-		char comm[32];
 		bool dup = false;
 
-		if (socket_owner(ls[i].inode, comm, sizeof(comm)) != pid)
+		if (!pid_has_socket(name, ls[i].inode))
 			continue;
 		for (int j = 0; j < env.nports; j++)
 			dup |= env.ports[j] == ls[i].port;
@@ -576,50 +636,32 @@ static int nunknown;
 
 static bool port_watched(unsigned short port)
 {
-	if (!env.nports)
-		return !env.pid; /* no -P: every port (-p alone: the ports it will listen on) */
+	if (!env.ports_given && !env.pid)
+		return true; /* neither -P nor -p: every port */
 	for (int i = 0; i < env.nports; i++)
 		if (env.ports[i] == port)
 			return true;
 	return false;
 }
 
-/* The listeners on watched ports now, in every network namespace (each read once, through
- * the /proc/PID/net of any process inside it). */
+/* The listeners on watched ports now, in every network namespace, within the scope the BPF
+ * side watches (--netns, -4/-6: a listener out of scope would never be learnt). */
 static void find_existing_listeners(void)
 {
-	static unsigned int seen[1024];
-	unsigned int nseen = 0;
-	struct dirent *p;
-	DIR *proc;
+	int nns = list_netns(netns_list, MAX_NETNS);
 
-	if (!(proc = opendir("/proc")))
-		return;
-	while ((p = readdir(proc)) && nseen < sizeof(seen) / sizeof(seen[0])) {
+	for (int i = 0; i < nns; i++) {
 		struct listener ls[MAX_LISTENERS];
-		char path[PATH_MAX];
-		struct stat st;
-		unsigned int i;
 		int n;
 
-		if (!all_digits(p->d_name))
+		if (env.netns && netns_list[i].ino != env.netns)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/ns/net", p->d_name);
-		if (stat(path, &st))
-			continue;
-		for (i = 0; i < nseen && seen[i] != st.st_ino; i++)
-			;
-		if (i < nseen)
-			continue;
-		seen[nseen++] = st.st_ino;
-		if (env.netns && st.st_ino != env.netns)
-			continue;
-		n = read_listeners(atoi(p->d_name), 0, ls, MAX_LISTENERS);
+		n = read_listeners(netns_list[i].pid, 0, ls, MAX_LISTENERS);
 		for (int j = 0; j < n && nunknown < MAX_LISTENERS; j++) {
-			struct aw_listener_key key = { .netns = st.st_ino, .port = ls[j].port };
+			struct aw_listener_key key = { .netns = netns_list[i].ino, .port = ls[j].port };
 			bool dup = false;
 
-			if (!port_watched(ls[j].port))
+			if (!port_watched(ls[j].port) || (env.family && ls[j].family != env.family))
 				continue;
 			for (int k = 0; k < nunknown; k++)
 				dup |= !memcmp(&unknown[k], &key, sizeof(key));
@@ -627,7 +669,6 @@ static void find_existing_listeners(void)
 				unknown[nunknown++] = key;
 		}
 	}
-	closedir(proc);
 }
 
 /* Forget the listeners the BPF side knows now; once none is left, detach sk_data_ready. */
@@ -692,6 +733,8 @@ static void print_json(const struct aw_event *e)
 		json_str("family", e->family == AF_INET ? "ipv4" : "ipv6");
 		json_str("local", addr_str(e->family, e->laddr, buf, sizeof(buf)));
 		printf(",\"lport\":%u", e->lport);
+	}
+	if (has_remote(e)) {
 		json_str("remote", addr_str(e->family, e->raddr, buf, sizeof(buf)));
 		printf(",\"rport\":%u", e->rport);
 		if (is_v4mapped(e->family, e->raddr))
@@ -722,6 +765,11 @@ static void print_json(const struct aw_event *e)
 		json_str("reason", enum_name(&rst_reasons, e->reason, tmp, sizeof(tmp)));
 		if (e->flags & AW_F_NOSOCK)
 			printf(",\"nosock\":true");
+		else
+			json_str("state", tcp_state(e->oldstate));
+		break;
+	case AW_RST_RECV:
+		json_str("state", tcp_state(e->oldstate));
 		break;
 	case AW_DROP:
 		json_str("reason", enum_name(&drop_reasons, e->reason, tmp, sizeof(tmp)));
@@ -733,7 +781,7 @@ static void print_json(const struct aw_event *e)
 	if (e->type == AW_SYN || e->type == AW_DROP)
 		json_str("tcpflags", flags_str(e->tcpflags, tmp, sizeof(tmp)));
 	if ((e->type == AW_SYN || e->type == AW_DROP) && e->tunnel) {
-		json_str("tunnel", e->tunnel == AW_TUN_TEREDO ? "teredo" : "6in4");
+		json_str("tunnel", tunnel_name(e->tunnel, true));
 		json_str("outer_source", inet_ntop(AF_INET, &e->outer_saddr, buf, sizeof(buf)));
 		if (e->tunnel == AW_TUN_TEREDO)
 			printf(",\"outer_sport\":%u", e->outer_sport);
@@ -749,7 +797,7 @@ static void print_header(void)
 	       "NETNS", "LOCAL", "REMOTE", "DETAIL");
 }
 
-/* Text lines are built by hand into one buffer: an accept loop makes ~8 events per connection,
+/* Text lines are built by hand into one buffer: an accept loop makes 6 events per connection,
  * and printf()/snprintf()/inet_ntop() per field cost ~0.9 us per event in this process, which
  * competes for the CPUs with the server being traced. Same columns as print_header(). */
 static char *put_str(char *p, const char *s)
@@ -868,7 +916,7 @@ static void print_text(const struct aw_event *e)
 	long long st = (long long)(e->ts_ns - start_ns);
 	unsigned long long t = st < 0 ? -(unsigned long long)st : (unsigned long long)st;
 	const char *ns;
-	bool remote = e->family, queue = e->flags & AW_F_LISTENER;
+	bool remote = has_remote(e), queue = e->flags & AW_F_LISTENER;
 
 	/* TIME(s): milliseconds, rounded */
 	col = p;
@@ -906,8 +954,6 @@ static void print_text(const struct aw_event *e)
 	p = ns ? put_str(p, ns) : put_uint(p, e->netns);
 	p = put_pad(p, col, 12);
 
-	if (e->type == AW_ACCEPT_WAIT || e->type == AW_BACKLOG || e->type == AW_LISTEN)
-		remote = false;
 	col = p;
 	if (e->family)
 		p = put_endpoint(p, e->family, e->laddr, e->lport);
@@ -959,8 +1005,16 @@ static void print_text(const struct aw_event *e)
 	case AW_RST_SENT:
 		p = put_str(p, "reason ");
 		p = put_str(p, enum_name(&rst_reasons, e->reason, tmp, sizeof(tmp)));
-		if (e->flags & AW_F_NOSOCK)
+		if (e->flags & AW_F_NOSOCK) {
 			p = put_str(p, ", no socket matched");
+		} else {
+			p = put_str(p, ", socket in ");
+			p = put_str(p, tcp_state(e->oldstate));
+		}
+		break;
+	case AW_RST_RECV:
+		p = put_str(p, "socket in ");
+		p = put_str(p, tcp_state(e->oldstate));
 		break;
 	case AW_DROP:
 		p = put_str(p, flags_str(e->tcpflags, tmp, sizeof(tmp)));
@@ -1399,7 +1453,7 @@ static void print_report(const struct report *r, unsigned short port)
 		const struct aw_event *t = diag.tunnel_syns ? &diag.tunnel_syn : &diag.tunnel_drop;
 
 		printf(",\"tunnel_syns\":%u,\"tunnel_drops\":%u", diag.tunnel_syns, diag.tunnel_drops);
-		json_str("tunnel", t->tunnel == AW_TUN_TEREDO ? "teredo" : "6in4");
+		json_str("tunnel", tunnel_name(t->tunnel, true));
 		if (diag.tunnel_drops)
 			json_str("tunnel_drop_reason",
 				 enum_name(&drop_reasons, diag.tunnel_drop.reason, buf, sizeof(buf)));
@@ -1502,8 +1556,10 @@ struct hook {
 	const char *lost; /* what is missing without it; NULL = required */
 };
 
-/* Attach every program that is loaded; *learn is the sk_data_ready link (or NULL). */
-static int attach_all(struct acceptwatch_bpf *skel, struct bpf_link **links, struct bpf_link ***learn)
+/* Attach every program that is loaded, into links[] (at most MAX_LINKS); *learn is the index
+ * of the sk_data_ready link there. 0, or -1 when a required tracepoint is missing. */
+#define MAX_LINKS 16
+static int attach_all(struct acceptwatch_bpf *skel, struct bpf_link **links, int *learn)
 {
 	const struct hook hooks[] = {
 		{ skel->progs.aw_enter_accept, "syscalls:sys_enter_accept", "accept() wait times" },
@@ -1521,12 +1577,13 @@ static int attach_all(struct acceptwatch_bpf *skel, struct bpf_link **links, str
 	};
 	int n = sizeof(hooks) / sizeof(hooks[0]);
 
+	_Static_assert(sizeof(hooks) / sizeof(hooks[0]) <= MAX_LINKS, "raise MAX_LINKS");
 	for (int i = 0; i < n; i++) {
 		if (!bpf_program__autoload(hooks[i].prog))
 			continue; /* not needed this time (see main) */
 		links[i] = bpf_program__attach(hooks[i].prog);
 		if (hooks[i].prog == skel->progs.aw_data_ready)
-			*learn = &links[i];
+			*learn = i;
 		if (links[i])
 			continue;
 		if (!hooks[i].lost) {
@@ -1537,7 +1594,7 @@ static int attach_all(struct acceptwatch_bpf *skel, struct bpf_link **links, str
 		warn("tracepoint %s unavailable (%s): no %s\n", hooks[i].tracepoint, strerror(errno),
 		     hooks[i].lost);
 	}
-	return n;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -1547,13 +1604,14 @@ int main(int argc, char **argv)
 		.parser = parse_arg,
 		.doc = argp_program_doc,
 	};
-	struct bpf_link *links[16] = {}, **learn = NULL;
+	struct bpf_link *links[MAX_LINKS] = {};
 	struct ring_buffer *rb = NULL;
 	struct acceptwatch_bpf *skel;
 	struct btf *vmlinux;
 	unsigned long long deadline = 0;
-	int err, nlinks = 0, status = 1;
+	int err, learn = -1, status = 1;
 
+	argp_err_exit_status = 1; /* a bad command line exits 1, like every other error */
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return 1;
@@ -1561,12 +1619,16 @@ int main(int argc, char **argv)
 		warn("--diagnose needs the port to watch: add -P PORT (or -p PID)\n");
 		return 1;
 	}
+	if (env.diagnose && env.nports > 1) {
+		warn("--diagnose gives one verdict for one port: give a single -P PORT\n");
+		return 1;
+	}
 	if (env.pid && kill(env.pid, 0) && errno == ESRCH) {
 		warn("-p %d: no such process\n", env.pid);
 		return 1;
 	}
 	/* Line-buffered on a terminal; piped or redirected, one write per ring-buffer batch (the
-	 * loop flushes after each poll), not one per event: an accept loop makes ~8 events per
+	 * loop flushes after each poll), not one per event: an accept loop makes 6 events per
 	 * connection, and every write is a syscall competing with the traced server. */
 	if (isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1594,7 +1656,7 @@ int main(int argc, char **argv)
 	load_enum(vmlinux, "sk_rst_reason", "SK_RST_REASON_", &rst_reasons);
 	btf__free(vmlinux);
 
-	if (env.pid && !env.nports)
+	if (env.pid && !env.ports_given)
 		ports_of_pid(env.pid);
 	if (env.diagnose && !env.nports)
 		warn("pid %d listens on no TCP port yet: watching the ports it will listen on\n",
@@ -1608,9 +1670,10 @@ int main(int argc, char **argv)
 	skel->rodata->targ_tgid = env.pid;
 	skel->rodata->targ_family = env.family;
 	skel->rodata->targ_netns = env.netns;
-	skel->rodata->filter_ports = env.nports || env.pid;
-	skel->rodata->accept_by_port = env.nports && !env.pid;
-	skel->rodata->follow_listen = env.pid && !env.nports;
+	skel->rodata->filter_ports = env.ports_given || env.pid;
+	skel->rodata->accept_by_port = env.ports_given && !env.pid;
+	/* -p alone: the ports it listens on now (ports_of_pid) and those it will listen on */
+	skel->rodata->follow_listen = env.pid && !env.ports_given;
 	/* Streaming under load: drain on the poll timeout instead of a wake-up per event. */
 	skel->rodata->wakeup_bytes = env.diagnose ? 0 : 64 * 1024;
 	/* The per-packet and per-segment probes only when needed (see acceptwatch.bpf.c). */
@@ -1638,10 +1701,9 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	nlinks = attach_all(skel, links, &learn);
-	if (nlinks < 0)
+	if (attach_all(skel, links, &learn) < 0)
 		goto cleanup;
-	if (nunknown && (!learn || !*learn)) {
+	if (nunknown && (learn < 0 || !links[learn])) {
 		nunknown = 0; /* sk_data_ready is not there: nothing will learn them */
 		skel->bss->learning_listeners = false;
 	}
@@ -1673,12 +1735,12 @@ int main(int argc, char **argv)
 			deadline = start_ns + env.diag_seconds * 1000000000ULL;
 			warn("watching %s for up to %d s, until accept() returns\n", what, env.diag_seconds);
 		} else {
-			if (env.duration)
+			if (env.duration) {
 				deadline = start_ns + env.duration * 1000000000ULL;
-			if (env.duration)
 				warn("tracing %s for %d s\n", what, env.duration);
-			else
+			} else {
 				warn("tracing %s; Ctrl-C to end\n", what);
+			}
 			if (!env.json)
 				print_header();
 		}
@@ -1694,17 +1756,17 @@ int main(int argc, char **argv)
 		}
 		fflush(stdout);
 		if (nunknown)
-			check_learnt(skel, learn);
+			check_learnt(skel, &links[learn]);
 		if (env.diagnose && (diag.accepted || diag.accept_errors))
 			break;
 		if ((env.diagnose || env.duration) && mono_ns() >= deadline)
 			break;
 	}
+	ring_buffer__consume(rb); /* what came after the last poll */
 	if (env.diagnose) {
 		struct report r;
 		unsigned short port = env.nports ? env.ports[0] : diag.syn.lport;
 
-		ring_buffer__consume(rb);
 		build_report(&r, port, mono_ns() - start_ns);
 		if (skel->bss->lost_events)
 			evidence(&r, "%llu events were lost (the ring buffer was full): this verdict may miss some",
@@ -1712,7 +1774,6 @@ int main(int argc, char **argv)
 		print_report(&r, port);
 		status = diag.accepted ? 0 : 2;
 	} else {
-		ring_buffer__consume(rb);
 		fflush(stdout);
 		status = 0;
 	}
@@ -1722,7 +1783,7 @@ int main(int argc, char **argv)
 
 cleanup:
 	ring_buffer__free(rb);
-	for (int i = 0; i < nlinks; i++)
+	for (int i = 0; i < MAX_LINKS; i++)
 		bpf_link__destroy(links[i]);
 	acceptwatch_bpf__destroy(skel);
 	return status;

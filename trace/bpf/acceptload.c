@@ -8,7 +8,8 @@
  * ipv6-server: the server does per connection what ipv6-server does: poll() on the listener
  *   and the pipe, accept(), fork() a child that reads the 30-byte token and writes it to the
  *   pipe, read the pipe, reap the child. Each client process connects, sends a token and waits
- *   for the close, in a loop (5 clients at once, like the assignment's ipv6-clients).
+ *   for the close, in a loop (scripts/bench-acceptwatch runs 5 at once, like the assignment's
+ *   ipv6-clients).
  * accept-loop: accept() then close(), nothing else; one client connects and waits for the
  *   close: a bare accept loop, where the tracing's cost per connection weighs the most.
  * The client prints the connections completed (all client processes together).
@@ -134,12 +135,21 @@ int main(int argc, char **argv)
 	bool ipv6_server;
 	int one = 1;
 
-	if (argc < 4 || (strcmp(argv[3], "ipv6-server") && strcmp(argv[3], "accept-loop"))) {
+	char *end;
+	long port;
+
+	if (argc < 4 || (strcmp(argv[1], "server") && strcmp(argv[1], "client")) ||
+	    (strcmp(argv[3], "ipv6-server") && strcmp(argv[3], "accept-loop"))) {
 		fprintf(stderr, "usage: v6lab-acceptload server PORT ipv6-server|accept-loop\n"
 				"       v6lab-acceptload client PORT ipv6-server|accept-loop SECONDS CLIENTS\n");
 		return 2;
 	}
-	a.sin6_port = htons(atoi(argv[2]));
+	port = strtol(argv[2], &end, 10);
+	if (*end || port < 1 || port > 65535) {
+		fprintf(stderr, "v6lab-acceptload: port '%s': give 1..65535\n", argv[2]);
+		return 2;
+	}
+	a.sin6_port = htons(port);
 	ipv6_server = !strcmp(argv[3], "ipv6-server");
 	if (!strcmp(argv[1], "server")) {
 		int l = socket(AF_INET6, SOCK_STREAM, 0);

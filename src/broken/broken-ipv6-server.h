@@ -2,10 +2,17 @@
 /*
  * BROKEN ON PURPOSE (teaching and test helpers, never installed): the skeleton of the
  * broken IPv6 servers in this directory. It is src/roles/ipv6-server.c cut down to what the
- * mistakes need (same options but --bind and --read-timeout fixed, same output, traced
- * through the same wrappers); each broken-*.c file turns exactly one mistake on, and
- * `scripts/v6trace lint` finds exactly that one (tutorials/04-classic-mistakes.md).
- * Every line marked MISTAKE is where it differs from the reference server.
+ * mistakes need, traced through the same wrappers; each broken-*.c file turns exactly one
+ * mistake on, and `scripts/v6trace lint` finds exactly that one
+ * (tutorials/04-classic-mistakes.md).
+ *
+ * With no mistake on, it makes the reference's system calls in the reference's order
+ * (SIGCHLD blocked outside ppoll(), the tokens on the queue before the last waitpid()) and
+ * prints the same lines on stdout; every line marked MISTAKE is where a mistake changes
+ * that. Cut down means only: --bind (::) and --read-timeout (10 s) are fixed, there is no
+ * --help and one usage line for any wrong option, and it says less on stderr (nothing
+ * when accept() or fork() fails or a child was killed, one message for any failed write
+ * to the pipe).
  */
 #ifndef V6LAB_BROKEN_IPV6_SERVER_H
 #define V6LAB_BROKEN_IPV6_SERVER_H
@@ -16,7 +23,6 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -116,18 +122,21 @@ static int broken_read_record(int pipe_r, token_t *slot)
 	if (readn(pipe_r, &rec, sizeof(rec), -1) != (ssize_t)sizeof(rec))
 		return 0;
 	rec.token[V6_TOKEN_LEN] = '\0';
-	if (rec.status != TOKEN_OK)
+	rec.peer[sizeof(rec.peer) - 1] = '\0';
+	if (rec.status != TOKEN_OK) {
+		warnx_("no token from %s (child %d): %s", rec.peer, rec.pid,
+		       token_frame_name((enum token_frame)rec.status));
 		return 0;
+	}
 	memcpy(*slot, rec.token, sizeof(token_t));
-	printf("token from %.*s (child %d): %s\n", (int)sizeof(rec.peer), rec.peer, rec.pid,
-	       rec.token);
+	printf("token from %s (child %d): %s\n", rec.peer, rec.pid, rec.token);
 	return 1;
 }
 
 static void broken_put_tokens(int qid, token_t *tokens, int got, key_t key)
 {
 	if (queue_put_tokens(qid, tokens, got, now_ms() + 30000) < 0)
-		die("msgsnd: %s", strerror(errno));
+		die("putting the tokens on queue id %d: %s", qid, strerror(errno));
 	printf("put %d token(s) on message queue key 0x%08x (id %d)\n", got, (unsigned)key, qid);
 }
 
@@ -138,8 +147,8 @@ static void broken_wait_pipe_eof(const struct mistake *m, int listen_fd, int pip
 				 token_t *tokens, int got, key_t key)
 {
 	Close(listen_fd);
-	broken_reap(m, 0);
 	broken_put_tokens(qid, tokens, got, key);
+	broken_reap(m, 0);
 	/* Not the mistake: it would block forever, so SIGALRM (default action: terminate)
 	 * ends it after 3 s, and the exercise with it. */
 	alarm(3);
@@ -171,8 +180,10 @@ static int broken_ipv6_server_main(int argc, char **argv, const struct mistake *
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'p' && parse_port(optarg, true, &port))
 			continue;
-		if (c == 'n' && (n = atoi(optarg)) >= 1 && n <= V6_MAX_CLIENTS)
+		if (c == 'n') {
+			n = option_int("--tokens", optarg, 1, V6_MAX_CLIENTS);
 			continue;
+		}
 		if (c == 'k' && parse_queue_key(optarg, &key))
 			continue;
 		die("usage: %s [--port P] [--tokens N] [--queue-key KEY]", v6_progname());
@@ -190,6 +201,8 @@ static int broken_ipv6_server_main(int argc, char **argv, const struct mistake *
 	printf("listening on [::]:%u, %d token(s) to collect, message queue key 0x%08x\n", port, n,
 	       (unsigned)key);
 
+	sigset_t wait_mask; /* SIGCHLD wakes ppoll() only, however late it comes */
+	block_signal(SIGCHLD, &wait_mask);
 	int pipe_fds[2];
 	if (Pipe(pipe_fds) < 0)
 		die("pipe: %s", strerror(errno));
@@ -197,7 +210,7 @@ static int broken_ipv6_server_main(int argc, char **argv, const struct mistake *
 	while (got < n) {
 		struct pollfd pfd[2] = { { .fd = listen_fd, .events = POLLIN },
 					 { .fd = pipe_fds[0], .events = POLLIN } };
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		if (ppoll(pfd, 2, NULL, &wait_mask) < 0 && errno != EINTR)
 			die("poll: %s", strerror(errno));
 		if (pfd[1].revents & POLLIN)
 			got += broken_read_record(pipe_fds[0], &tokens[got]);
@@ -222,8 +235,8 @@ static int broken_ipv6_server_main(int argc, char **argv, const struct mistake *
 	if (!m->never_close_listen)
 		Close(listen_fd);
 	/* else MISTAKE: the port stays open: a 6th client is queued, never served or refused */
-	broken_reap(m, 0);
 	broken_put_tokens(qid, tokens, got, key);
+	broken_reap(m, 0);
 	return 0;
 }
 

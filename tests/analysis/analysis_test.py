@@ -15,14 +15,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import xml.dom.minidom
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from v6test import (BIN, TOP, Proc, check, main, queue_exists, skip,  # noqa: E402
+from v6test import (BIN, TOP, Proc, check, main, queue_exists, scratch_dir, skip,  # noqa: E402
                     start_ipv4_server, start_ipv6_server)
 
 V6TRACE = os.path.join(TOP, "scripts", "v6trace")
@@ -35,7 +34,7 @@ HOPS = ["generated", "sent", "child-read", "pipe-write", "pipe-read", "msgsnd", 
 
 def play_exercise(server="ipv6-server", client="ipv4-client", out=None, args=()):
     """One whole run: the student's two programs and the course server (--once)."""
-    tmp = tempfile.mkdtemp(prefix="v6lab-an-play-")
+    tmp = scratch_dir("v6lab-an-play-")
     s6, v6port, key = start_ipv6_server(*args, program=server)
     s4, v4port = start_ipv4_server("--once", "--grades", os.path.join(tmp, "g.jsonl"))
     c = Proc([os.path.join(BIN, client), "--server", "127.0.0.1", "--port", str(v4port),
@@ -52,7 +51,7 @@ def play_exercise(server="ipv6-server", client="ipv4-client", out=None, args=())
 
 def play_stress(out, sessions=3, rounds=3):
     """rounds x sessions students against one course server, `sessions` at a time."""
-    tmp = tempfile.mkdtemp(prefix="v6lab-an-play-")
+    tmp = scratch_dir("v6lab-an-play-")
     s4, v4port = start_ipv4_server("--grades", os.path.join(tmp, "g.jsonl"), "--stagger-ms", "50")
     for _ in range(rounds):
         pairs = []
@@ -112,7 +111,7 @@ class Capture:
     """A trace of PLAYS[name](*args) in a temporary directory, and what the play recorded."""
 
     def __init__(self, name, *args):
-        self.tmp = tempfile.mkdtemp(prefix="v6lab-an-")
+        self.tmp = scratch_dir("v6lab-an-")
         self.dir = os.path.join(self.tmp, "trace")
         self.out = os.path.join(self.tmp, "play.jsonl")
         r = subprocess.run([TRACE, "-o", self.dir, "--", "/usr/bin/python3", __file__, "--play",
@@ -222,7 +221,7 @@ def lint_reference():
 def ppid_default():
     """A v6lab run outside the traced command, during the capture: `tokens` and `lint` leave
     it out by default (TRACE/v6lab-command.json), --all-processes and --ppid 0 keep it."""
-    tmp = tempfile.mkdtemp(prefix="v6lab-an-")
+    tmp = scratch_dir("v6lab-an-")
     d, out = os.path.join(tmp, "trace"), os.path.join(tmp, "play.jsonl")
     ready, go = os.path.join(tmp, "ready"), os.path.join(tmp, "go")
     outside_out = os.path.join(tmp, "outside.jsonl")

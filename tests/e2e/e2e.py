@@ -9,7 +9,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from v6test import (Student, TokenCatcher, check, children, fds, grades, listening_inode,  # noqa: E402
-                    main, queue_exists, run, run_student, start_ipv4_server, start_ipv6_server,
+                    main, queue_exists, queue_tokens, run, run_student, start_ipv4_server,
+                    start_ipv6_server,
                     scratch_dir, tcp_sockets, zombies)
 
 TMP = scratch_dir("v6lab-e2e-")
@@ -68,8 +69,9 @@ def dual_stack():
         check(code == 0 and f"client{k}: sent client{k}:" in out, out + err)
     code, out, err = s6.finish(10)
     check(code == 0 and out.count("accepted [::ffff:127.0.0.1]") == 2, out + err)
-    check(queue_exists(key), "the tokens should wait on the queue")
-    os.system(f"ipcrm -Q {key} 2>/dev/null")
+    toks, ends = queue_tokens(key)  # they wait on the queue (and it goes now)
+    check(sorted(t.split(":")[0] for t in toks) == ["client1", "client2"] and ends == ["2"],
+          f"queue holds {toks} {ends}")
 
 
 def wrong_tokens_named():

@@ -128,7 +128,7 @@ def children(pid):
             with open(f"/proc/{pid}/task/{tid}/children") as f:
                 for c in f.read().split():
                     out.append((int(c), proc_state(int(c))))
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # it (or one of its threads) ended
         pass
     return out
 
@@ -260,9 +260,12 @@ class TokenCatcher:
 
 
 def exit_on_sigterm():
-    """A ctest timeout sends SIGTERM: exit instead, so that the atexit clean-ups still run."""
+    """A ctest timeout sends SIGTERM: exit instead, so that the atexit clean-ups still run.
+    (Only the main thread may set it; a helper thread's caller has done so already.)"""
     import signal
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    import threading
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
 
 def scratch_dir(prefix):

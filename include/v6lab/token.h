@@ -37,7 +37,8 @@ enum token_frame {
 };
 const char *token_frame_name(enum token_frame f);
 
-/* Read one token line from a connected socket (whatever the segments); fills tok on TOKEN_OK. */
+/* Read one token line from a connected socket (whatever the segments); fills tok on TOKEN_OK.
+ * Traces the token's arrival (V6_TOKEN_RECEIVED, the outcome as detail) either way. */
 enum token_frame token_read(int fd, int timeout_ms, token_t tok);
 
 /* What a child of the IPv6 server writes to the pipe: one fixed-size record, smaller than

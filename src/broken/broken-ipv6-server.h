@@ -63,10 +63,12 @@ static _Noreturn void broken_serve(const struct mistake *m, int conn, int pipe_w
 		size_t len = n > 2 ? (size_t)n - 2 : 0;
 		memcpy(rec.token, buf, len < V6_TOKEN_LEN ? len : V6_TOKEN_LEN);
 		rec.status = n > 0 ? TOKEN_OK : TOKEN_TRUNCATED;
+		/* token_read() traces the token's arrival; this read has to say it itself */
+		v6_trace_token(V6_TOKEN_RECEIVED, rec.token,
+			       token_frame_name((enum token_frame)rec.status));
 	} else {
 		rec.status = token_read(conn, 10000, rec.token);
 	}
-	v6_trace_token(V6_TOKEN_RECEIVED, rec.token, token_frame_name((enum token_frame)rec.status));
 	if (writen(pipe_w, &rec, sizeof(rec)) < 0)
 		warnx_("child %d: writing the pipe: %s", rec.pid, strerror(errno));
 	Close(conn);

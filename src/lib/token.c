@@ -57,7 +57,7 @@ const char *token_frame_name(enum token_frame f)
 	return "?";
 }
 
-enum token_frame token_read(int fd, int timeout_ms, token_t tok)
+static enum token_frame read_token_line(int fd, int timeout_ms, token_t tok)
 {
 	struct rbuf rb;
 	char line[V6_TOKEN_WIRE_LEN + 1];
@@ -80,4 +80,12 @@ enum token_frame token_read(int fd, int timeout_ms, token_t tok)
 	memcpy(tok, line, V6_TOKEN_LEN);
 	tok[V6_TOKEN_LEN] = '\0';
 	return TOKEN_OK;
+}
+
+enum token_frame token_read(int fd, int timeout_ms, token_t tok)
+{
+	enum token_frame f = read_token_line(fd, timeout_ms, tok);
+	/* tok is only filled on TOKEN_OK: a failure has no token, only its reason. */
+	v6_trace_token(V6_TOKEN_RECEIVED, f == TOKEN_OK ? tok : "", token_frame_name(f));
+	return f;
 }

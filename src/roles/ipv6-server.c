@@ -118,7 +118,6 @@ static _Noreturn void serve_client(int conn, int pipe_w, const char *peer, int t
 	struct token_record rec = { .pid = getpid() };
 	snprintf(rec.peer, sizeof(rec.peer), "%s", peer);
 	rec.status = token_read(conn, timeout_ms, rec.token);
-	v6_trace_token(V6_TOKEN_RECEIVED, rec.token, token_frame_name((enum token_frame)rec.status));
 	if (writen(pipe_w, &rec, sizeof(rec)) < 0) {
 		if (errno == EPIPE) /* the parent has all it needs and closed the pipe */
 			warnx_("child %d: %s came after the last token needed: not passed on",

@@ -408,21 +408,14 @@ def alive(pid):
         return False
 
 
-def newest_daemon():
-    """The newest lttng-sessiond main process (not its run-as helper, whose parent it is) in
-    our mount namespace: other daemons on the machine are none of our business."""
-    ours = os.readlink("/proc/self/ns/mnt")
-    pids = subprocess.run(["pgrep", "-x", "lttng-sessiond"], capture_output=True,
-                          text=True).stdout.split()
-    for pid in sorted(map(int, pids), reverse=True):
-        try:
-            ppid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
-            if (os.readlink(f"/proc/{pid}/ns/mnt") == ours and alive(pid) and
-                    open(f"/proc/{ppid}/comm").read().strip() != "lttng-sessiond"):
-                return pid
-        except OSError:
-            continue
-    return None
+def reachable_daemon():
+    """The pid of the session daemon our lttng commands reach, from its own pid file (in the
+    private /run: never another namespace's daemon, whatever the pids)."""
+    try:
+        pid = int(open("/var/run/lttng/lttng-sessiond.pid").read())
+    except (OSError, ValueError):
+        return None
+    return pid if alive(pid) else None
 
 
 def _shared_daemon():
@@ -431,16 +424,29 @@ def _shared_daemon():
     check(subprocess.run(["lttng", "list"], capture_output=True).returncode != 0,
           "a session daemon is reachable in the private namespace")
     mark = os.path.join(tmp, f"v6lab-trace-{os.getuid()}.sessiond")
+    ours = os.readlink("/proc/self/ns/mnt")
+    others = []  # daemons of other mount namespaces (the test suite's own): never to be touched
+    for pid in subprocess.run(["pgrep", "-x", "lttng-sessiond"], capture_output=True,
+                              text=True).stdout.split():
+        try:
+            if os.readlink(f"/proc/{pid}/ns/mnt") != ours and alive(int(pid)):
+                others.append(int(pid))
+        except OSError:
+            pass
     a = subprocess.Popen([TRACE, "-o", os.path.join(tmp, "a"), "--", "sleep", "1.5"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     daemon = None
     try:
         for _ in range(100):
-            if subprocess.run(["lttng", "list"], capture_output=True, env=env).returncode == 0:
-                daemon = newest_daemon()
+            marked = os.path.exists(mark) and open(mark).read().strip()
+            if marked and subprocess.run(["lttng", "list"], capture_output=True,
+                                         env=env).returncode == 0:
+                daemon = reachable_daemon()
                 break
             time.sleep(0.05)
         check(daemon, "the first capture did not start a session daemon")
+        check(open(mark).read().split()[0] == str(daemon),
+              f"the capture marked {open(mark).read()!r}, not its daemon {daemon}")
         client = os.path.join(os.environ["V6LAB_BIN"], "ipv6-client")
         b = subprocess.Popen([TRACE, "-o", os.path.join(tmp, "b"), "--", "sh", "-c",
                               f"sleep 2.5; {client} --addr ::1 --port 1 || true"],
@@ -460,6 +466,7 @@ def _shared_daemon():
             time.sleep(0.1)
         check(not alive(daemon), "the last capture left its daemon running")
         check(not os.path.exists(mark), "the mark of the daemon was left behind")
+        check(all(alive(p) for p in others), f"a daemon of another namespace was stopped: {others}")
         print(f"OK: daemon {daemon} kept for the second capture ({len(names)} events), then stopped")
     finally:
         if daemon and alive(daemon):

@@ -31,8 +31,9 @@ bool prefix6_contains(const struct prefix6 *p, const struct in6_addr *a);
 /*
  * A listening TCP socket on bind_addr:port (port 0: the kernel picks one; *bound_port
  * tells which). An IPv6 address listens dual-stack (IPV6_V6ONLY off), so [::] also
- * accepts IPv4 clients, whose addresses then show as ::ffff:a.b.c.d.
- * Returns the fd, or -1 with a one-line reason in err.
+ * accepts IPv4 clients, whose addresses then show as ::ffff:a.b.c.d. The socket is
+ * non-blocking, for a poll() loop: accept() fails with EAGAIN when the connection poll()
+ * saw is gone. Returns the fd, or -1 with a one-line reason in err.
  */
 int tcp_listen(const char *bind_addr, uint16_t port, int backlog, uint16_t *bound_port,
 	       char *err, size_t errsz);

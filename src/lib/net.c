@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,9 @@ int tcp_listen(const char *bind_addr, uint16_t port, int backlog, uint16_t *boun
 		*bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 							      : ((struct sockaddr_in *)&ss)->sin_port);
 	}
+	/* Non-blocking: a connection poll() saw can be gone (reset) by the time accept() runs,
+	 * and a blocking accept() would then wait for the next client, pipe and all. */
+	fcntl(fd, F_SETFL, O_NONBLOCK);
 	return fd;
 }
 

@@ -11,7 +11,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -361,8 +360,6 @@ int main(int argc, char **argv)
 		die("%s", err);
 	printf("listening on %s:%u, %d clients per student, grades in %s\n", o.bind, port,
 	       o.clients, o.grades);
-	/* Non-blocking: a connection that ppoll() saw can be gone by accept(). */
-	fcntl(listen_fd, F_SETFL, O_NONBLOCK);
 
 	for (;;) {
 		struct sockaddr_storage ss;

@@ -139,7 +139,7 @@ static void accept_client(int listen_fd, const int pipe_fds[2], int timeout_ms)
 
 	int conn = Accept(listen_fd, (struct sockaddr *)&peer, &len);
 	if (conn < 0) {
-		if (errno != EINTR && errno != ECONNABORTED)
+		if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN) /* EAGAIN: gone */
 			warnx_("accept: %s", strerror(errno));
 		return;
 	}

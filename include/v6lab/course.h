@@ -11,8 +11,9 @@
 #include <sys/socket.h>
 
 #include "v6lab/token.h"
+#include "v6lab/verdict.h"
 
-/* Clients that run together (ipv4-server's N): each sends only once all are connected. */
+/* Clients that run together (ipv4-server's N): their send times are fixed together. */
 struct course_group;
 
 struct course_client {
@@ -22,28 +23,50 @@ struct course_client {
 	int index;
 	token_t token;
 	int64_t connect_at_ms; /* now_ms() times; 0 = at once */
-	int64_t send_at_ms;
-	struct course_group *group; /* if set, send_at_ms counts from when all are connected */
-	int send_delay_ms; /* then wait this long after connecting */
+	struct course_group *group; /* if set, the group fixes when this client sends */
+	int send_delay_ms; /* else wait this long after connecting */
 	int connect_timeout_ms;
 	int eof_timeout_ms; /* after sending, wait this long for the server to close */
 	/* what happened (now_ms() times, 0 = did not happen) */
 	int64_t connected_ms, sent_ms, eof_ms;
+	bool sends_last; /* connected first of the group, so it was told to send last */
 	int error; /* errno of the step that failed, 0 if none */
 	const char *failed_step; /* "connect", "write", ... */
 };
 
-/* Connect, wait until send_at_ms, write the 30-byte token, wait for the server to close. */
+/* Connect, wait for its send time, write the 30-byte token, shut down writing (the FIN:
+ * a server may read until EOF), wait for the server to close. */
 void course_client_run(struct course_client *c);
 
 /*
- * ipv4-server's test of a student server: n clients connect one after another (client 1
- * first) and send their tokens in reverse order, stagger_ms apart, so client 1 sends last.
- * A server that serves one connection at a time closes nobody's connection before
- * client 1 has sent; a concurrent one closes the others' first.
- * Returns "yes", "no" or "unknown" (when that could not be seen: a client failed).
+ * ipv4-server's test of a student server: n clients connect one after another, 20 ms
+ * apart. Once all are connected (or have failed, or COURSE_CONNECT_PHASE_MS has passed)
+ * they send in the reverse order of their connections, stagger_ms apart: the one that
+ * connected first sends last. A client that connects later than that sends at once.
+ * Returns course_concurrency() of what happened.
  */
-const char *course_run_clients(struct course_client c[], int n, const struct sockaddr *target,
-			       socklen_t len, int stagger_ms);
+enum concurrency course_run_clients(struct course_client c[], int n,
+				    const struct sockaddr *target, socklen_t len, int stagger_ms);
+
+/* Over a tunnel the first SYN to a new peer is often lost and sent again 1 s later
+ * (Teredo: the relay's bubbles open the path first); a listen() backlog that is full drops
+ * SYNs too. The sends wait this long at most for the last connection. */
+#define COURSE_CONNECT_PHASE_MS 2500
+
+/*
+ * Concurrent is what a server that serves one connection at a time cannot do: serve (read
+ * to the end and close) another client's connection while the client that connected first
+ * has not sent yet. Such a server accepted that client first (its accept queue is in the
+ * order the connections were made) and is stuck with it until it sends: it closes nobody
+ * else's connection before. So:
+ *   YES      some other client's connection was closed before the first one sent;
+ *   NO       every client sent, some were closed, none before the first one sent;
+ *   UNKNOWN  it could not be seen: fewer than 2 clients, a client could not connect or
+ *            send, or the server closed no connection at all.
+ * It holds whether the server's children read 30 bytes or until EOF, whatever its listen()
+ * backlog, and over a tunnel that delays some SYNs (the order that counts is the order in
+ * which the connections were made, not the clients' numbers).
+ */
+enum concurrency course_concurrency(const struct course_client c[], int n);
 
 #endif

@@ -8,19 +8,28 @@
 
 #include "v6lab/token.h"
 
+/* Did the student's server serve the course clients concurrently? UNKNOWN: it could not be
+ * seen (a client failed, or the server closed no connection). course.h says how it is judged. */
+enum concurrency { CONCURRENCY_UNKNOWN, CONCURRENCY_NO, CONCURRENCY_YES };
+/* "yes", "no", "unknown": the verdict line's word (and the trace's). */
+const char *concurrency_word(enum concurrency c);
+/* "true", "false", "null": the grade log's JSON value. */
+const char *concurrency_json(enum concurrency c);
+
 struct verdict {
 	bool pass;
 	int expected;	 /* tokens issued */
 	int ok;		 /* issued tokens found in the reply, once each */
-	const char *concurrent; /* "yes", "no" or "unknown" */
+	enum concurrency concurrent;
 	char reason[512];	/* empty on PASS; else what was wrong, each problem named */
 };
 
 /* Check a reply (line end included or not) against the n issued tokens. */
-void verdict_check(const char *reply, const token_t issued[], int n, const char *concurrent,
+void verdict_check(const char *reply, const token_t issued[], int n, enum concurrency concurrent,
 		   struct verdict *v);
 /* A verdict for a session that ended before the reply (reason given). */
-void verdict_fail(struct verdict *v, int expected, const char *concurrent, const char *reason);
+void verdict_fail(struct verdict *v, int expected, enum concurrency concurrent,
+		  const char *reason);
 /* "PASS: 5/5 tokens, concurrent: yes\n" or "FAIL: 3/5 tokens, concurrent: yes; missing: ...\n" */
 int verdict_line(const struct verdict *v, char *buf, size_t bufsz);
 

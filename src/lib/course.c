@@ -5,45 +5,84 @@
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "v6lab/io.h"
 #include "v6lab/net.h"
 #include "v6lab/util.h"
 #include "v6lab/wrap.h"
 
-/* Over a tunnel the first SYN to a new peer is often lost (Teredo: the relay's bubbles open
- * the path first, the SYN is retransmitted 1 s later), so "all connected by start + 20n + 100
- * ms" does not hold: the group's send times count from when the last client is connected or
- * has failed. */
+/* The clients of one test: the first to see that all are connected (or that the connect
+ * phase is over) fixes everybody's send time. */
 struct course_group {
 	pthread_mutex_t lock;
-	pthread_cond_t all_in;
-	int connecting;
-	int64_t all_connected_ms;
+	pthread_cond_t changed;
+	struct course_client *c;
+	int n, stagger_ms;
+	int connecting;	       /* clients still in connect() */
+	int64_t phase_end_ms;  /* the send times are fixed by then at the latest */
+	bool scheduled;
+	int64_t send_at_ms[V6_MAX_CLIENTS]; /* 0: send at once (connected after the schedule) */
 };
 
-static void group_leave(struct course_group *g)
+/* The connected clients send in the reverse order of their connections, the first 100 ms
+ * from now, then stagger_ms apart. Called with the lock held. */
+static void schedule(struct course_group *g)
 {
-	pthread_mutex_lock(&g->lock);
-	if (--g->connecting == 0) {
-		g->all_connected_ms = now_ms();
-		pthread_cond_broadcast(&g->all_in);
+	int64_t start = now_ms() + 100;
+	int connected = 0, first = -1;
+	for (int i = 0; i < g->n; i++) {
+		if (!g->c[i].connected_ms)
+			continue;
+		int later = 0; /* how many connected after client i */
+		for (int j = 0; j < g->n; j++)
+			later += g->c[j].connected_ms > g->c[i].connected_ms ||
+				 (g->c[j].connected_ms == g->c[i].connected_ms && j > i);
+		g->send_at_ms[i] = start + (int64_t)later * g->stagger_ms;
+		if (first < 0 || g->c[i].connected_ms < g->c[first].connected_ms)
+			first = i;
+		connected++;
 	}
-	pthread_mutex_unlock(&g->lock);
+	if (connected > 1)
+		g->c[first].sends_last = true;
+	g->scheduled = true;
+	pthread_cond_broadcast(&g->changed);
 }
 
-/* This client is connected (or failed to): wait for the others, then fix its send time. */
-static void group_connected(struct course_client *c)
+/* One client less in connect(); the last one fixes the send times. Lock held. */
+static void leave_connecting(struct course_group *g)
 {
-	struct course_group *g = c->group;
-	if (!g)
-		return;
-	group_leave(g);
+	if (--g->connecting == 0 && !g->scheduled)
+		schedule(g);
+}
+
+/* This client's connect is over (connected or not, at now_ms()): wait until the send times
+ * are fixed, and return its own (0: at once). */
+static int64_t group_connected(struct course_group *g, struct course_client *c, bool connected)
+{
 	pthread_mutex_lock(&g->lock);
-	while (g->connecting > 0)
-		pthread_cond_wait(&g->all_in, &g->lock);
-	c->send_at_ms += g->all_connected_ms;
+	if (connected)
+		c->connected_ms = now_ms();
+	leave_connecting(g);
+	while (!g->scheduled && connected) {
+		int64_t left = g->phase_end_ms - now_ms();
+		if (left <= 0) {
+			schedule(g);
+			break;
+		}
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += (time_t)(left / 1000);
+		until.tv_nsec += (long)(left % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&g->changed, &g->lock, &until);
+	}
+	int64_t at = g->send_at_ms[c - g->c];
 	pthread_mutex_unlock(&g->lock);
+	return at;
 }
 
 static void fail(struct course_client *c, const char *step, int err)
@@ -85,16 +124,18 @@ void course_client_run(struct course_client *c)
 	if (c->connect_at_ms)
 		sleep_until_ms(c->connect_at_ms);
 	int fd = tcp_connect((struct sockaddr *)&c->target, c->target_len, c->connect_timeout_ms);
-	if (fd < 0) {
+	if (fd < 0)
 		fail(c, "connect", errno);
-		group_connected(c);
+	int64_t send_at = 0;
+	if (c->group)
+		send_at = group_connected(c->group, c, fd >= 0);
+	else if (fd >= 0)
+		c->connected_ms = now_ms();
+	if (fd < 0)
 		return;
-	}
-	c->connected_ms = now_ms();
-	group_connected(c);
 
-	if (c->send_at_ms)
-		sleep_until_ms(c->send_at_ms);
+	if (send_at)
+		sleep_until_ms(send_at);
 	if (c->send_delay_ms)
 		sleep_until_ms(now_ms() + c->send_delay_ms);
 	memcpy(wire, c->token, V6_TOKEN_LEN);
@@ -105,6 +146,7 @@ void course_client_run(struct course_client *c)
 		return;
 	}
 	c->sent_ms = now_ms();
+	Shutdown(fd, SHUT_WR); /* the token is all we send: a server may read until EOF */
 	wait_for_close(c, fd);
 	Close(fd);
 }
@@ -115,42 +157,62 @@ static void *client_thread(void *arg)
 	return NULL;
 }
 
-const char *course_run_clients(struct course_client c[], int n, const struct sockaddr *target,
-			       socklen_t len, int stagger_ms)
+enum concurrency course_run_clients(struct course_client c[], int n,
+				    const struct sockaddr *target, socklen_t len, int stagger_ms)
 {
 	pthread_t tid[V6_MAX_CLIENTS];
-	struct course_group g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, n, 0 };
+	struct course_group g = { .c = c, .n = n, .stagger_ms = stagger_ms, .connecting = n };
+	pthread_condattr_t attr;
 	int64_t start = now_ms();
-	/* Client k connects at start + 20k ms (1 first); once all are connected they send in
-	 * reverse order, 100 ms later: client n first, client 1 last. */
-	for (int i = 0; i < n; i++) {
+
+	pthread_mutex_init(&g.lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* now_ms()'s clock */
+	pthread_cond_init(&g.changed, &attr);
+	pthread_condattr_destroy(&attr);
+	g.phase_end_ms = start + COURSE_CONNECT_PHASE_MS;
+	for (int i = 0; i < n; i++) { /* client 1 connects first, then 2, ..., 20 ms apart */
 		memcpy(&c[i].target, target, len);
 		c[i].target_len = len;
 		c[i].connect_at_ms = start + 20 * i;
 		c[i].group = &g;
-		c[i].send_at_ms = 100 + (int64_t)(n - 1 - i) * stagger_ms;
 	}
 	for (int i = 0; i < n; i++)
 		if (pthread_create(&tid[i], NULL, client_thread, &c[i]) != 0) {
 			fail(&c[i], "thread", errno);
 			tid[i] = 0;
-			group_leave(&g); /* the others do not wait for it */
+			pthread_mutex_lock(&g.lock); /* the others do not wait for it */
+			leave_connecting(&g);
+			pthread_mutex_unlock(&g.lock);
 		}
 	for (int i = 0; i < n; i++) {
 		if (tid[i])
 			pthread_join(tid[i], NULL);
 		c[i].group = NULL;
 	}
+	pthread_cond_destroy(&g.changed);
+	pthread_mutex_destroy(&g.lock);
+	return course_concurrency(c, n);
+}
 
-	/* Concurrent: the server finished with some client while client 1, connected first,
-	 * had not sent yet. One connection at a time: nobody was finished before that. */
-	if (n < 2 || c[0].sent_ms == 0)
-		return "unknown";
-	for (int i = 1; i < n; i++)
-		if (c[i].eof_ms && c[i].eof_ms < c[0].sent_ms)
-			return "yes";
-	for (int i = 1; i < n; i++)
-		if (c[i].sent_ms == 0)
-			return "unknown";
-	return "no";
+enum concurrency course_concurrency(const struct course_client c[], int n)
+{
+	const struct course_client *first = NULL;
+	for (int i = 0; i < n; i++)
+		if (c[i].sends_last)
+			first = &c[i];
+	if (n < 2 || !first || !first->sent_ms)
+		return CONCURRENCY_UNKNOWN;
+	for (int i = 0; i < n; i++)
+		if (&c[i] != first && c[i].eof_ms && c[i].eof_ms < first->sent_ms)
+			return CONCURRENCY_YES;
+	bool closed_any = false;
+	for (int i = 0; i < n; i++) {
+		if (&c[i] == first)
+			continue;
+		if (!c[i].sent_ms)
+			return CONCURRENCY_UNKNOWN; /* that one could not show it */
+		closed_any |= c[i].eof_ms != 0;
+	}
+	return closed_any ? CONCURRENCY_NO : CONCURRENCY_UNKNOWN;
 }

@@ -38,10 +38,10 @@ int grades_format(const struct grade *g, long long unix_time, char *buf, size_t 
 	return snprintf(buf, bufsz,
 			"{\"time\":\"%s\",\"student\":\"%s\",\"peer\":\"%s\",\"v6addr\":\"%s\","
 			"\"v6port\":%d,\"tokens_expected\":%d,\"tokens_ok\":%d,"
-			"\"concurrent\":\"%s\",\"verdict\":\"%s\",\"reason\":\"%s\","
+			"\"concurrent\":%s,\"verdict\":\"%s\",\"reason\":\"%s\","
 			"\"elapsed_ms\":%lld}\n",
 			when, student, peer, v6addr, g->v6port, g->verdict->expected,
-			g->verdict->ok, g->verdict->concurrent, g->verdict->pass ? "PASS" : "FAIL",
+			g->verdict->ok, concurrency_json(g->verdict->concurrent), g->verdict->pass ? "PASS" : "FAIL",
 			reason, (long long)g->elapsed_ms);
 }
 

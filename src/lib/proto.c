@@ -33,6 +33,13 @@ int proto_question_number(const char *prompt)
 	const char *line = end;
 	while (line > prompt && line[-1] != '\n')
 		line--;
+	/* Each question comes after the colour packet: skip colour escapes (ESC [ ... m). */
+	while (line[0] == '\033' && line[1] == '[') {
+		size_t n = 2 + strspn(line + 2, "0123456789;");
+		if (line[n] != 'm')
+			return 0;
+		line += n + 1;
+	}
 	int q, total;
 	if (sscanf(line, "[%d/%d]", &q, &total) != 2 || q < 1 || q > V6_QUESTIONS)
 		return 0;

@@ -7,6 +7,16 @@
 
 #include "v6lab/wrap.h"
 
+const char *concurrency_word(enum concurrency c)
+{
+	return c == CONCURRENCY_YES ? "yes" : c == CONCURRENCY_NO ? "no" : "unknown";
+}
+
+const char *concurrency_json(enum concurrency c)
+{
+	return c == CONCURRENCY_YES ? "true" : c == CONCURRENCY_NO ? "false" : "null";
+}
+
 /* Append "; label: item item" to the reason when there are items. */
 static void add_reason(struct verdict *v, const char *label, const char *items)
 {
@@ -22,7 +32,7 @@ static void add_item(char *list, size_t sz, const char *item)
 	snprintf(list + n, sz - n, " %s", item);
 }
 
-void verdict_check(const char *reply, const token_t issued[], int n, const char *concurrent,
+void verdict_check(const char *reply, const token_t issued[], int n, enum concurrency concurrent,
 		   struct verdict *v)
 {
 	bool seen[V6_MAX_CLIENTS] = { false };
@@ -86,7 +96,8 @@ void verdict_check(const char *reply, const token_t issued[], int n, const char 
 	v->pass = v->reason[0] == '\0';
 }
 
-void verdict_fail(struct verdict *v, int expected, const char *concurrent, const char *reason)
+void verdict_fail(struct verdict *v, int expected, enum concurrency concurrent,
+		  const char *reason)
 {
 	memset(v, 0, sizeof(*v));
 	v->expected = expected;
@@ -97,6 +108,6 @@ void verdict_fail(struct verdict *v, int expected, const char *concurrent, const
 int verdict_line(const struct verdict *v, char *buf, size_t bufsz)
 {
 	return snprintf(buf, bufsz, "%s: %d/%d tokens, concurrent: %s%s%s\n",
-			v->pass ? "PASS" : "FAIL", v->ok, v->expected, v->concurrent,
+			v->pass ? "PASS" : "FAIL", v->ok, v->expected, concurrency_word(v->concurrent),
 			v->pass ? "" : "; ", v->reason);
 }

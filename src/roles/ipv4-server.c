@@ -4,7 +4,8 @@
  *
  *   listen on 0.0.0.0:50000
  *   loop: accept a student -> fork a session, so no student waits for another
- *   session:  colour packet -> banner and six questions (answers validated)
+ *   session:  banner and six questions, each as the colour packet then its text (answers
+ *             validated)
  *             -> N course IPv6 clients connect concurrently to the student's IPv6 server,
  *                each sends one token
  *             -> wait for the reply "t1,...,tN\n" -> verdict PASS/FAIL -> grade log
@@ -25,6 +26,7 @@
 #include "v6lab/io.h"
 #include "v6lab/net.h"
 #include "v6lab/proto.h"
+#include "v6lab/segments.h"
 #include "v6lab/util.h"
 #include "v6lab/verdict.h"
 #include "v6lab/wrap.h"
@@ -41,6 +43,7 @@ struct options {
 	const char *grades;
 	bool once;
 	int max_sessions, max_per_peer;
+	enum framing framing;
 };
 
 /* One student's session. */
@@ -70,6 +73,9 @@ static _Noreturn void usage(int status)
 		"  --grades FILE       grade log, one JSON line per session (default grades.jsonl)\n"
 		"  --max-sessions N    students served at once (default 256)\n"
 		"  --max-per-peer N    sessions at once from one address (default 32)\n"
+		"  --framing F         how questions are cut into segments: 2021 (default: the\n"
+		"                      colour packet, then the text, as the 2021 clients read\n"
+		"                      them), merged (one write each) or bytes (one byte each)\n"
 		"  --once              serve one student, exit 0 on PASS, 1 on FAIL\n",
 		V6_MAX_CLIENTS);
 	exit(status);
@@ -88,6 +94,7 @@ static struct options parse_options(int argc, char **argv)
 		{ "grades", required_argument, NULL, 'g' },
 		{ "max-sessions", required_argument, NULL, 'm' },
 		{ "max-per-peer", required_argument, NULL, 'M' },
+		{ "framing", required_argument, NULL, 'f' },
 		{ "once", no_argument, NULL, '1' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -117,6 +124,10 @@ static struct options parse_options(int argc, char **argv)
 		case 'g': o.grades = optarg; break;
 		case 'm': o.max_sessions = option_int("--max-sessions", optarg, 1, 10000); break;
 		case 'M': o.max_per_peer = option_int("--max-per-peer", optarg, 1, 10000); break;
+		case 'f':
+			if (!framing_parse(optarg, &o.framing))
+				die("--framing '%s': give 2021, merged or bytes", optarg);
+			break;
 		case '1': o.once = true; break;
 		case 'h': usage(0);
 		default: usage(V6_EXIT_ERROR);
@@ -141,15 +152,19 @@ static void mark_nuls(char *line, size_t n)
 			line[i] = '?';
 }
 
-/* Ask question q until it gets a valid answer. False: the session FAILs (s->v says why). */
+/* Ask question q until it gets a valid answer. False: the session FAILs (s->v says why).
+ * Every question is one message after the colour packet: the banner goes with question 1,
+ * the reason why an answer was refused with the question asked again. */
 static bool ask(struct session *s, int q)
 {
-	char msg[512], answer[V6_ANSWER_MAX + 1], why[384];
+	char msg[1024], before[512], answer[V6_ANSWER_MAX + 1], why[384];
 	size_t partial;
 
+	snprintf(before, sizeof(before), "%s", q == 1 ? V6_BANNER : "");
 	for (int attempt = 1; attempt <= V6_MAX_ATTEMPTS; attempt++) {
-		proto_question(q, s->o->clients, msg, sizeof(msg));
-		if (write_str(s->fd, msg) < 0) {
+		int len = snprintf(msg, sizeof(msg), "%s", before);
+		proto_question(q, s->o->clients, msg + len, sizeof(msg) - (size_t)len);
+		if (framing_send(s->fd, s->o->framing, V6_COLOUR, msg) < 0) {
 			snprintf(why, sizeof(why), "student disconnected (%s)", strerror(errno));
 			break;
 		}
@@ -176,17 +191,16 @@ static bool ask(struct session *s, int q)
 		case ANSWER_OK:
 			return true;
 		case ANSWER_FAIL:
-			verdict_fail(&s->v, s->o->clients, "unknown", why);
+			verdict_fail(&s->v, s->o->clients, CONCURRENCY_UNKNOWN, why);
 			return false;
 		case ANSWER_RETRY:
-			snprintf(msg, sizeof(msg), "error: %s\n", why);
-			write_str(s->fd, msg);
+			snprintf(before, sizeof(before), "error: %s\n", why);
 			snprintf(why, sizeof(why), "no valid answer to question %d after %d tries", q,
 				 V6_MAX_ATTEMPTS);
 			continue;
 		}
 	}
-	verdict_fail(&s->v, s->o->clients, "unknown", why);
+	verdict_fail(&s->v, s->o->clients, CONCURRENCY_UNKNOWN, why);
 	return false;
 }
 
@@ -206,12 +220,13 @@ static void test_student_server(struct session *s)
 		c[i].connect_timeout_ms = 10000;
 		c[i].eof_timeout_ms = 10000 + s->o->clients * s->o->stagger_ms;
 		if (!token_make(i + 1, c[i].token)) {
-			verdict_fail(&s->v, s->o->clients, "unknown", "course server: no randomness");
+			verdict_fail(&s->v, s->o->clients, CONCURRENCY_UNKNOWN,
+				     "course server: no randomness");
 			return;
 		}
 		memcpy(issued[i], c[i].token, sizeof(token_t));
 	}
-	const char *concurrent = course_run_clients(c, s->o->clients, (struct sockaddr *)&target,
+	enum concurrency concurrent = course_run_clients(c, s->o->clients, (struct sockaddr *)&target,
 						    sizeof(target), s->o->stagger_ms);
 	for (int i = 0; i < s->o->clients; i++)
 		if (c[i].failed_step) {
@@ -249,21 +264,21 @@ static bool run_session(const struct options *o, int fd, const char *peer)
 	snprintf(s.peer, sizeof(s.peer), "%s", peer);
 	rbuf_init(&s.in, fd);
 
-	/* The colour packet is a write of its own (2021 clients read it alone). */
-	write_str(fd, V6_COLOUR);
-	write_str(fd, V6_BANNER);
+	framing_begin(fd);
 	bool answered = true;
 	for (int q = 1; q <= V6_QUESTIONS && answered; q++)
 		answered = ask(&s, q);
 	if (answered) {
 		proto_start_message(&s.a, o->clients, msg, sizeof(msg));
-		write_str(fd, msg);
+		framing_send(fd, o->framing, NULL, msg);
 		test_student_server(&s);
 	}
 	verdict_line(&s.v, msg, sizeof(msg));
-	v6_trace_verdict(s.v.pass, s.v.ok, s.v.expected, s.v.concurrent, s.v.reason);
-	write_str(fd, msg);
-	write_str(fd, V6_COLOUR_RESET);
+	v6_trace_verdict(s.v.pass, s.v.ok, s.v.expected, concurrency_word(s.v.concurrent),
+			 s.v.reason);
+	char last[sizeof(msg) + sizeof(V6_COLOUR_RESET)];
+	snprintf(last, sizeof(last), "%s" V6_COLOUR_RESET, msg); /* one write: one read gets it */
+	framing_send(fd, o->framing, NULL, last);
 
 	struct grade g = { .student = s.a.student, .peer = peer, .v6addr = s.a.v6addr,
 			   .v6port = s.a.port, .verdict = &s.v,

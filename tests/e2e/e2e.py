@@ -38,7 +38,7 @@ def full_run():
     check(out6.count("accepted [::1]") == 5, out6)
     check(out6.count("token from") == 5, out6)
     g = grades(GRADES)[-1]
-    check(g["verdict"] == "PASS" and g["tokens_ok"] == 5 and g["concurrent"] == "yes", g)
+    check(g["verdict"] == "PASS" and g["tokens_ok"] == 5 and g["concurrent"] is True, g)
     check(g["student"] == "2021123456" and g["v6addr"] == "::1", g)
     for field in ("time", "peer", "v6port", "tokens_expected", "reason", "elapsed_ms"):
         check(field in g, f"grade line lacks {field}: {g}")
@@ -50,7 +50,7 @@ def sequential_server():
     out, _, _, code, _ = exercise("broken/sequential-ipv6-server")
     check(code == 0, f"ipv4-client exit {code}: {out}")
     check("PASS: 5/5 tokens, concurrent: no" in out, out)
-    check(grades(GRADES)[-1]["concurrent"] == "no", grades(GRADES)[-1])
+    check(grades(GRADES)[-1]["concurrent"] is False, grades(GRADES)[-1])
 
 
 def missing_token_exit_1():

@@ -43,6 +43,10 @@ static void question_text_and_number(void **state)
 	assert_int_equal(proto_question_number("error: x\n[3/6] Port\n> "), 3);
 	assert_int_equal(proto_question_number("[3/6] Port\n"), 0);
 	assert_int_equal(proto_question_number("no number\n> "), 0);
+	/* each question follows the colour packet (--framing merged: in the same read) */
+	assert_int_equal(proto_question_number("\033[1;36m[2/6] IPv6 address\n> "), 2);
+	assert_int_equal(proto_question_number("\033[1;36merror: x\n\033[1;36m[4/6] Is\n> "), 4);
+	assert_int_equal(proto_question_number("\033[1;36[2/6] IPv6 address\n> "), 0);
 }
 
 static void chomp_both_line_ends(void **state)

@@ -20,7 +20,7 @@ static token_t issued[5] = {
 static const char *line(const char *reply, struct verdict *v)
 {
 	static char buf[1024];
-	verdict_check(reply, issued, 5, "yes", v);
+	verdict_check(reply, issued, 5, CONCURRENCY_YES, v);
 	verdict_line(v, buf, sizeof(buf));
 	return buf;
 }
@@ -74,7 +74,7 @@ static void fail_before_reply(void **state)
 	(void)state;
 	struct verdict v;
 	char buf[256];
-	verdict_fail(&v, 5, "unknown", "no answer to question 2 in time");
+	verdict_fail(&v, 5, CONCURRENCY_UNKNOWN, "no answer to question 2 in time");
 	verdict_line(&v, buf, sizeof(buf));
 	assert_string_equal(buf, "FAIL: 0/5 tokens, concurrent: unknown; no answer to question 2 in time\n");
 }

@@ -13,10 +13,12 @@
 
 #include "v6lab/net.h"
 
-/* The first packet: its own write, so the 2021 clients' "read twice" sees it alone. */
+/* Every question comes after this colour packet; with ipv4-server --framing 2021 (the
+ * default) it is a segment of its own, as the 2021 clients' two read()s expect (segments.h). */
 #define V6_COLOUR "\033[1;36m"
 #define V6_COLOUR_RESET "\033[0m"
-/* Every question ends with this: a client reads until it has seen it. */
+/* Every question ends with this: a robust client reads until it has seen it, however the
+ * server cut the question into segments. */
 #define V6_PROMPT_END "\n> "
 /* Answers are lines ("\n" or "\r\n"), at most this long with the line end. */
 #define V6_ANSWER_MAX 256

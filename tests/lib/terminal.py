@@ -227,3 +227,38 @@ class Terminal:
 def _close_all():
     for t in list(Terminal._open):
         t.close()
+
+
+def main(argv):
+    """terminal.py [--timeout S] LINE... -- PROGRAM [ARG...]: run PROGRAM on a terminal of its
+    own, type each LINE when it reads its terminal, show what the terminal showed, and exit
+    with PROGRAM's code (124 when it was still running after S seconds, default 60)."""
+    import argparse
+    if "--" not in argv:
+        sys.exit("usage: terminal.py [--timeout S] LINE... -- PROGRAM [ARG...]")
+    cut = argv.index("--")
+    ap = argparse.ArgumentParser(prog="terminal.py", description=main.__doc__)
+    ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("lines", nargs="*")
+    opts = ap.parse_args(argv[:cut])
+    if not argv[cut + 1:]:
+        sys.exit("terminal.py: no PROGRAM after --")
+    deadline = time.monotonic() + opts.timeout
+    with Terminal(argv[cut + 1:]) as t:
+        try:
+            for line in opts.lines:
+                if t.p.poll() is not None:
+                    break
+                t.type_line(line, timeout=max(0.1, deadline - time.monotonic()))
+            code = t.wait(max(0.1, deadline - time.monotonic()))
+        except TerminalTimeout as e:
+            sys.stdout.write(t.transcript())
+            print(f"terminal.py: {str(e).splitlines()[0]}", file=sys.stderr)
+            return 124
+        sys.stdout.write(t.transcript())
+        return code
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv[1:]))

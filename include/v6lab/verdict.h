@@ -16,12 +16,18 @@ const char *concurrency_word(enum concurrency c);
 /* "true", "false", "null": the grade log's JSON value. */
 const char *concurrency_json(enum concurrency c);
 
+/* A reason is at most this long, however many problems it names: each list of them is cut
+ * short with "and N more" (verdict.c), so neither the reason nor the verdict line is ever cut. */
+#define V6_REASON_MAX 512
+/* Room for the whole verdict line: "FAIL: 9/9 tokens, concurrent: unknown; " + reason + "\n". */
+#define V6_VERDICT_LINE_MAX (V6_REASON_MAX + 64)
+
 struct verdict {
 	bool pass;
 	int expected;	 /* tokens issued */
 	int ok;		 /* issued tokens found in the reply, once each */
 	enum concurrency concurrent;
-	char reason[512];	/* empty on PASS; else what was wrong, each problem named */
+	char reason[V6_REASON_MAX]; /* empty on PASS; else what was wrong, each problem named */
 };
 
 /* Check a reply (line end included or not) against the n issued tokens. */

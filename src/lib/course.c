@@ -91,11 +91,17 @@ static void fail(struct course_client *c, const char *step, int err)
 	c->error = err;
 }
 
+/* A student's server has nothing to say to a course client: what it says anyway is read up
+ * to this much, then the client stops reading and closes (a server that floods its clients
+ * must not keep the course host busy). */
+#define COURSE_READ_MAX 64
+
 /* After sending, wait for the server to close its side (EOF): that is how the course side
  * sees when the student's server has finished with this connection. */
 static void wait_for_close(struct course_client *c, int fd)
 {
-	char junk[64];
+	char junk[COURSE_READ_MAX];
+	size_t left_to_read = sizeof(junk);
 	int64_t deadline = now_ms() + c->eof_timeout_ms;
 	for (;;) {
 		int64_t left = deadline - now_ms();
@@ -107,9 +113,13 @@ static void wait_for_close(struct course_client *c, int fd)
 			continue;
 		if (r <= 0)
 			return;
-		ssize_t n = Read(fd, junk, sizeof(junk));
-		if (n > 0)
-			continue; /* a server has nothing to say; ignore it */
+		ssize_t n = Read(fd, junk, left_to_read);
+		if (n > 0) {
+			left_to_read -= (size_t)n;
+			if (left_to_read == 0)
+				return; /* it floods us: not a close, eof_ms stays 0 */
+			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		c->eof_ms = now_ms(); /* EOF, or reset: either way the server is done with us */

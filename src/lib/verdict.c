@@ -17,26 +17,41 @@ const char *concurrency_json(enum concurrency c)
 	return c == CONCURRENCY_YES ? "true" : c == CONCURRENCY_NO ? "false" : "null";
 }
 
-/* Append "; label: item item" to the reason when there are items. */
-static void add_reason(struct verdict *v, const char *label, const char *items)
+/* The items of one kind of problem: as many as fit in LIST_SHOWN characters are named, the
+ * others counted. Four lists of at most LIST_SHOWN + " and N more" fit in a reason. */
+#define LIST_SHOWN 96
+struct list {
+	char text[LIST_SHOWN + 1];
+	int more;
+};
+
+static void add_item(struct list *l, const char *item)
 {
-	if (items[0] == '\0')
-		return;
-	size_t n = strlen(v->reason);
-	snprintf(v->reason + n, sizeof(v->reason) - n, "%s%s:%s", n ? "; " : "", label, items);
+	size_t n = strlen(l->text);
+	if (n + 1 + strlen(item) > LIST_SHOWN)
+		l->more++;
+	else
+		snprintf(l->text + n, sizeof(l->text) - n, " %s", item);
 }
 
-static void add_item(char *list, size_t sz, const char *item)
+/* Append "; label: item item and N more" to the reason when there are items. */
+static void add_reason(struct verdict *v, const char *label, const struct list *l)
 {
-	size_t n = strlen(list);
-	snprintf(list + n, sz - n, " %s", item);
+	if (l->text[0] == '\0')
+		return;
+	size_t n = strlen(v->reason);
+	n += (size_t)snprintf(v->reason + n, sizeof(v->reason) - n, "%s%s:%s", n ? "; " : "",
+			      label, l->text);
+	if (l->more && n < sizeof(v->reason))
+		snprintf(v->reason + n, sizeof(v->reason) - n, " and %d more", l->more);
 }
 
 void verdict_check(const char *reply, const token_t issued[], int n, enum concurrency concurrent,
 		   struct verdict *v)
 {
 	bool seen[V6_MAX_CLIENTS] = { false };
-	char missing[128] = "", duplicate[128] = "", unknown[128] = "", malformed[192] = "";
+	struct list missing = { "", 0 }, duplicate = { "", 0 }, unknown = { "", 0 },
+		    malformed = { "", 0 };
 
 	memset(v, 0, sizeof(*v));
 	v->expected = n;
@@ -59,7 +74,7 @@ void verdict_check(const char *reply, const token_t issued[], int n, enum concur
 			for (char *c = label; *c; c++)
 				if (!isprint((unsigned char)*c))
 					*c = '?'; /* the line goes back to a terminal */
-			add_item(malformed, sizeof(malformed), label);
+			add_item(&malformed, label);
 		} else {
 			int i;
 			for (i = 0; i < n; i++)
@@ -69,9 +84,9 @@ void verdict_check(const char *reply, const token_t issued[], int n, enum concur
 			const char *check = i == n ? "unknown" : seen[i] ? "duplicate" : "ok";
 			v6_trace_token(V6_TOKEN_VERIFIED, p, check);
 			if (i == n)
-				add_item(unknown, sizeof(unknown), label);
+				add_item(&unknown, label);
 			else if (seen[i])
-				add_item(duplicate, sizeof(duplicate), label);
+				add_item(&duplicate, label);
 			else {
 				seen[i] = true;
 				v->ok++;
@@ -85,14 +100,14 @@ void verdict_check(const char *reply, const token_t issued[], int n, enum concur
 		if (!seen[i]) {
 			char label[24];
 			snprintf(label, sizeof(label), "client%d", i + 1);
-			add_item(missing, sizeof(missing), label);
+			add_item(&missing, label);
 		}
 	if (total == 0)
 		snprintf(v->reason, sizeof(v->reason), "empty reply");
-	add_reason(v, "missing", missing);
-	add_reason(v, "unknown", unknown);
-	add_reason(v, "duplicate", duplicate);
-	add_reason(v, "malformed", malformed);
+	add_reason(v, "missing", &missing);
+	add_reason(v, "unknown", &unknown);
+	add_reason(v, "duplicate", &duplicate);
+	add_reason(v, "malformed", &malformed);
 	v->pass = v->reason[0] == '\0';
 }
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "v6lab/course.h"
@@ -259,7 +260,7 @@ static void test_student_server(struct session *s)
 static bool run_session(const struct options *o, int fd, const char *peer)
 {
 	struct session s = { .o = o, .fd = fd, .start_ms = now_ms() };
-	char msg[512];
+	char msg[V6_VERDICT_LINE_MAX];
 
 	snprintf(s.peer, sizeof(s.peer), "%s", peer);
 	rbuf_init(&s.in, fd);
@@ -287,6 +288,7 @@ static bool run_session(const struct options *o, int fd, const char *peer)
 		warnx_("grade log %s: %s (verdict was: %s)", o->grades, strerror(errno), msg);
 	printf("session %s student %s -> [%s]:%u: %s", peer, s.a.student[0] ? s.a.student : "?",
 	       s.a.v6addr[0] ? s.a.v6addr : "?", s.a.port, msg);
+	fflush(stdout); /* the session process ends with _exit(), which flushes nothing */
 	return s.v.pass;
 }
 
@@ -343,14 +345,58 @@ static const char *host_of(const struct sockaddr_storage *ss, char *buf, size_t 
 	return inet_ntop(ss->ss_family, a, buf, (socklen_t)bufsz) ? buf : "?";
 }
 
+/* Refused students' connections, closed once the student has closed too (or after
+ * REFUSED_LINGER_MS), as close_lingering() closes a session's: closing while their answers
+ * still arrive would answer with a reset, which can destroy the FAIL line unread. The main
+ * loop waits on them with the listening socket, so a refusal never holds it up. */
+#define MAX_REFUSED 64
+#define REFUSED_LINGER_MS 1000
+static struct pollfd refused[MAX_REFUSED];
+static int64_t refused_until[MAX_REFUSED];
+static int nrefused;
+
+static void drop_refused(int i)
+{
+	Close(refused[i].fd);
+	refused[i] = refused[--nrefused];
+	refused_until[i] = refused_until[nrefused];
+}
+
 /* Turn a student away without a session: one FAIL line that says why. */
 static void refuse(int fd, const char *peer, const char *why)
 {
 	char msg[256];
 	snprintf(msg, sizeof(msg), "FAIL: 0/0 tokens, concurrent: unknown; %s\n", why);
 	write_str(fd, msg);
-	Close(fd);
+	Shutdown(fd, SHUT_WR);
+	if (nrefused == MAX_REFUSED)
+		drop_refused(0); /* the longest waiting goes first */
+	refused[nrefused] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	refused_until[nrefused++] = now_ms() + REFUSED_LINGER_MS;
 	printf("refused %s: %s\n", peer, why);
+}
+
+/* After a wait: read what refused students still sent, close those done or out of time.
+ * Returns how long the next wait may last (ms, -1: no limit). */
+static int64_t linger_refused(void)
+{
+	char junk[4096];
+	int64_t now = now_ms(), next = -1;
+	for (int i = nrefused - 1; i >= 0; i--) {
+		if ((refused[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    Read(refused[i].fd, junk, sizeof(junk)) <= 0) {
+			drop_refused(i); /* the student closed (or reset): done */
+			continue;
+		}
+		refused[i].revents = 0;
+		if (refused_until[i] <= now) {
+			drop_refused(i);
+			continue;
+		}
+		if (next < 0 || refused_until[i] - now < next)
+			next = refused_until[i] - now;
+	}
+	return next;
 }
 
 int main(int argc, char **argv)
@@ -380,9 +426,14 @@ int main(int argc, char **argv)
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		reap_sessions(o.max_sessions);
-		struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
-		if (ppoll(&pfd, 1, NULL, &wait_mask) < 0)
-			continue; /* EINTR: a session ended, reap it */
+		int64_t wait_ms = linger_refused(); /* what the last wait saw of them */
+		struct pollfd pfd[1 + MAX_REFUSED] = { { .fd = listen_fd, .events = POLLIN } };
+		memcpy(pfd + 1, refused, (size_t)nrefused * sizeof(refused[0]));
+		struct timespec ts = { .tv_sec = wait_ms / 1000, .tv_nsec = wait_ms % 1000 * 1000000 };
+		int ready = ppoll(pfd, 1 + (nfds_t)nrefused, wait_ms < 0 ? NULL : &ts, &wait_mask);
+		memcpy(refused, pfd + 1, (size_t)nrefused * sizeof(refused[0]));
+		if (ready < 0 || !(pfd[0].revents & POLLIN))
+			continue; /* EINTR: a session ended, reap it; or a refused student's turn */
 		int fd = Accept(listen_fd, (struct sockaddr *)&ss, &len);
 		if (fd < 0) {
 			if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)

@@ -79,6 +79,36 @@ static void fail_before_reply(void **state)
 	assert_string_equal(buf, "FAIL: 0/5 tokens, concurrent: unknown; no answer to question 2 in time\n");
 }
 
+/* The red team's reply: 1 real token, 16 copies, 16 unknown tokens, 64 empty items (1021
+ * bytes). Every problem is named or counted, and the line is whole, with its "\n". */
+static void many_problems_one_line(void **state)
+{
+	(void)state;
+	struct verdict v;
+	char reply[2048], buf[V6_VERDICT_LINE_MAX];
+	size_t n = (size_t)snprintf(reply, sizeof(reply), "%s", issued[0]);
+	for (int i = 0; i < 16; i++)
+		n += (size_t)snprintf(reply + n, sizeof(reply) - n, ",%s", issued[0]);
+	for (int i = 0; i < 16; i++)
+		n += (size_t)snprintf(reply + n, sizeof(reply) - n, ",client%d:ZZZZZZZZZZZZZZZZZZZ%c",
+				      1 + i % 5, 'a' + i);
+	for (int i = 0; i < 64; i++)
+		n += (size_t)snprintf(reply + n, sizeof(reply) - n, ",");
+	snprintf(reply + n, sizeof(reply) - n, "\n");
+	assert_int_equal(strlen(reply), 1021);
+	verdict_check(reply, issued, 5, CONCURRENCY_YES, &v);
+	int len = verdict_line(&v, buf, sizeof(buf));
+	assert_true(len > 0 && (size_t)len < sizeof(buf));
+	assert_int_equal(buf[len - 1], '\n');
+	assert_ptr_equal(strchr(buf, '\n'), buf + len - 1);
+	assert_int_equal(v.ok, 1);
+	/* 4 missing, 16 unknown, 16 duplicates, 64 empty items: those past a list's room counted */
+	assert_non_null(strstr(buf, "missing: client2 client3 client4 client5; unknown: client1 "));
+	assert_non_null(strstr(buf, " more; duplicate: client1 "));
+	assert_non_null(strstr(buf, "; malformed: '' ''"));
+	assert_non_null(strstr(buf, " and 32 more\n")); /* 64 empty items, 32 shown */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -86,6 +116,7 @@ int main(void)
 		cmocka_unit_test(each_problem_named),
 		cmocka_unit_test(empty_and_garbage),
 		cmocka_unit_test(fail_before_reply),
+		cmocka_unit_test(many_problems_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

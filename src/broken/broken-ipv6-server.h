@@ -10,9 +10,10 @@
  * (SIGCHLD blocked outside ppoll(), the tokens on the queue before the last waitpid()) and
  * prints the same lines on stdout; every line marked MISTAKE is where a mistake changes
  * that. Cut down means only: --bind (::) and --read-timeout (10 s) are fixed, there is no
- * --help and one usage line for any wrong option, and it says less on stderr (nothing
+ * --help and one usage line for any wrong option, it says less on stderr (nothing
  * when accept() or fork() fails or a child was killed, one message for any failed write
- * to the pipe).
+ * to the pipe), SIGTERM and SIGINT kill it as they come (no clean-up of its queue) and the
+ * children alive at once are not bounded.
  */
 #ifndef V6LAB_BROKEN_IPV6_SERVER_H
 #define V6LAB_BROKEN_IPV6_SERVER_H
@@ -193,7 +194,7 @@ static int broken_ipv6_server_main(int argc, char **argv, const struct mistake *
 	ignore_sigpipe();
 	on_signal(SIGCHLD, broken_on_sigchld);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	int listen_fd = tcp_listen("::", port, 16, &port, err, sizeof(err));
+	int listen_fd = tcp_listen("::", port, SOMAXCONN, &port, err, sizeof(err));
 	if (listen_fd < 0)
 		die("%s", err);
 	key = key ? key : queue_key_for_port(port);

@@ -10,6 +10,8 @@
  *
  * The parent waits on the listening socket and the pipe at once (poll), so it never
  * waits for one child before accepting the next connection: the server is concurrent.
+ * Stopped by SIGTERM or Ctrl-C while it collects, it ends its children and removes its
+ * queue, so that the next run does not find a stale one.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -98,7 +100,31 @@ static void on_sigchld(int sig)
 	(void)sig;
 }
 
+/* At most this many children at once: idle connections cannot fork the server to death;
+ * the next ones wait in the listen() backlog until a child is done. */
+#define MAX_CHILDREN 32
 static int live_children;
+static pid_t children[MAX_CHILDREN]; /* the live ones' pids, 0: a free slot */
+
+/* SIGTERM or SIGINT (Ctrl-C) while collecting: the server removes its queue and stops. Like
+ * SIGCHLD they are blocked except inside ppoll(), so the loop sees them when it wakes. */
+static volatile sig_atomic_t stop_signal;
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* A child is ended by them at once (the parent sends SIGTERM to those still running). */
+static void default_stop_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
 
 static void reap_children(int options)
 {
@@ -106,6 +132,9 @@ static void reap_children(int options)
 	pid_t pid;
 	while (live_children > 0 && (pid = Waitpid(-1, &status, options)) > 0) {
 		live_children--;
+		for (int i = 0; i < MAX_CHILDREN; i++)
+			if (children[i] == pid)
+				children[i] = 0;
 		if (WIFSIGNALED(status))
 			warnx_("child %d was killed by signal %d: its token is lost", pid,
 			       WTERMSIG(status));
@@ -151,11 +180,17 @@ static void accept_client(int listen_fd, const int pipe_fds[2], int timeout_ms)
 		return;
 	}
 	if (pid == 0) {
+		default_stop_signals();
 		Close(listen_fd);   /* the child never accepts */
 		Close(pipe_fds[0]); /* the child only writes the pipe */
 		serve_client(conn, pipe_fds[1], text, timeout_ms);
 	}
 	live_children++;
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (!children[i]) {
+			children[i] = pid;
+			break;
+		}
 	Close(conn); /* the child has it now; keeping it would hold the connection open */
 	printf("accepted %s (child %d)\n", text, pid);
 }
@@ -178,31 +213,47 @@ static int read_record(int pipe_r, token_t *slot)
 	return 1;
 }
 
-static int collect_tokens(int listen_fd, int n, token_t tokens[], int timeout_ms)
+/* Collect n tokens; -1 when a stop signal came first. wait_mask: the signals unblocked. */
+static int collect_tokens(int listen_fd, int n, token_t tokens[], int timeout_ms,
+			  const sigset_t *wait_mask)
 {
-	sigset_t wait_mask; /* SIGCHLD wakes ppoll() only, however late it comes */
-	block_signal(SIGCHLD, &wait_mask);
 	int pipe_fds[2];
 	if (Pipe(pipe_fds) < 0)
 		die("pipe: %s", strerror(errno));
 
 	int got = 0;
-	while (got < n) {
+	while (got < n && !stop_signal) {
 		struct pollfd pfd[2] = {
-			{ .fd = listen_fd, .events = POLLIN },
 			{ .fd = pipe_fds[0], .events = POLLIN },
+			{ .fd = listen_fd, .events = POLLIN },
 		};
-		if (ppoll(pfd, 2, NULL, &wait_mask) < 0 && errno != EINTR)
+		/* with MAX_CHILDREN alive, the listening socket waits for one of them to end */
+		nfds_t nfds = live_children < MAX_CHILDREN ? 2 : 1;
+		if (ppoll(pfd, nfds, NULL, wait_mask) < 0 && errno != EINTR)
 			die("poll: %s", strerror(errno));
-		if (pfd[1].revents & POLLIN)
+		if (pfd[0].revents & POLLIN)
 			got += read_record(pipe_fds[0], &tokens[got]);
-		else if (pfd[0].revents & POLLIN)
+		else if (nfds == 2 && (pfd[1].revents & POLLIN))
 			accept_client(listen_fd, pipe_fds, timeout_ms);
 		reap_children(WNOHANG);
 	}
 	Close(pipe_fds[1]);
 	Close(pipe_fds[0]);
-	return got;
+	return stop_signal ? -1 : got;
+}
+
+/* Stopped while collecting: no child left behind, no queue left for the next run. Exits
+ * with 128 + the signal's number, as a shell reports a program the signal killed. */
+static _Noreturn void stop(int qid, key_t key)
+{
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (children[i])
+			kill(children[i], SIGTERM);
+	reap_children(0);
+	Msgctl(qid, IPC_RMID, NULL);
+	printf("stopped by signal %d: removed message queue key 0x%08x\n", (int)stop_signal,
+	       (unsigned)key);
+	exit(128 + stop_signal);
 }
 
 int main(int argc, char **argv)
@@ -216,9 +267,18 @@ int main(int argc, char **argv)
 
 	ignore_sigpipe();
 	on_signal(SIGCHLD, on_sigchld);
+	on_signal(SIGTERM, on_stop);
+	on_signal(SIGINT, on_stop);
+	sigset_t wait_mask; /* SIGCHLD, SIGTERM, SIGINT wake ppoll() only, however late they come */
+	block_signal(SIGTERM, &wait_mask);
+	block_signal(SIGINT, &wait_mask);
+	block_signal(SIGCHLD, &wait_mask);
+	sigdelset(&wait_mask, SIGTERM);
+	sigdelset(&wait_mask, SIGINT);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	int listen_fd = tcp_listen(o.bind, o.port, 16, &port, err, sizeof(err));
+	/* A backlog that takes a class's burst of connections without dropping SYNs. */
+	int listen_fd = tcp_listen(o.bind, o.port, SOMAXCONN, &port, err, sizeof(err));
 	if (listen_fd < 0)
 		die("%s", err);
 	key_t key = o.queue_key ? o.queue_key : queue_key_for_port(port);
@@ -228,8 +288,10 @@ int main(int argc, char **argv)
 	printf("listening on [%s]:%u, %d token(s) to collect, message queue key 0x%08x\n",
 	       o.bind, port, o.tokens, (unsigned)key);
 
-	int n = collect_tokens(listen_fd, o.tokens, tokens, o.read_timeout_ms);
+	int n = collect_tokens(listen_fd, o.tokens, tokens, o.read_timeout_ms, &wait_mask);
 	Close(listen_fd); /* all tokens are in: a 6th client is refused */
+	if (n < 0)
+		stop(qid, key);
 
 	/* Hand the tokens over first: a straggler (an extra client that sends nothing) must
 	 * not hold them back until its read timeout. */

@@ -4,14 +4,16 @@
 scenario each. Usage: hostile.py SCENARIO (CTest runs each as fault.hostile.SCENARIO)."""
 import os
 import resource
+import signal
 import socket
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from v6test import (Student, TokenCatcher, check, main, scratch_dir,  # noqa: E402
-                    start_ipv4_server, wait_until)
+from v6test import (Student, TokenCatcher, check, children, main, proc_state,  # noqa: E402
+                    queue_exists, queue_tokens, run, scratch_dir, set_subreaper,
+                    start_ipv4_server, start_ipv6_server, wait_until)
 
 TMP = scratch_dir("v6lab-hostile-")
 GRADES = os.path.join(TMP, "grades.jsonl")
@@ -141,5 +143,62 @@ def refused_no_reset():
     s4.kill()
 
 
+def ipv6_server_stopped():
+    """SIGTERM or Ctrl-C (SIGINT) while it collects: ipv6-server removes its queue, ends its
+    children and exits with 128 + the signal (a stopped server left its queue, and the next
+    run reported a stale queue)."""
+    set_subreaper()  # a child it left behind would come to us: none may
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        s6, port, key = start_ipv6_server()
+        idle = socket.create_connection(("::1", port), timeout=10)  # a child waits for it
+        child = int(s6.wait_for(r"accepted .*\(child (\d+)\)").group(1))
+        s6.p.send_signal(sig)
+        code, out, err = s6.finish(5)
+        check(code == 128 + sig, f"exit {code} after signal {sig}: {out} {err}")
+        check(f"stopped by signal {int(sig)}: removed message queue key 0x{key:08x}" in out, out)
+        check(not queue_exists(key), f"queue 0x{key:08x} left after signal {sig}")
+        check(proc_state(child) == "gone", f"child {child} is {proc_state(child)}")
+        idle.close()
+
+
+def ipv6_server_idle_flood():
+    """400 idle connections: at most 32 children alive at once (it made about 55); the
+    others wait in the backlog and are served as children finish; then a real token passes."""
+    s6, port, key = start_ipv6_server("--tokens", 1, "--read-timeout", 2)
+    idle = [socket.create_connection(("::1", port), timeout=10) for _ in range(400)]
+    most = 0
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 1.5:
+        most = max(most, len(children(s6.pid)))
+        time.sleep(0.02)
+    check(20 <= most <= 32, f"{most} children alive at once")
+    for s in idle:
+        s.close()
+    code, out, err = run("ipv6-client", "--addr", "::1", "--port", port, "--index", 1).finish(30)
+    check(code == 0, out + err)
+    check(s6.finish(30)[0] == 0, "ipv6-server exit")
+    toks, ends = queue_tokens(key)
+    check(len(toks) == 1 and ends == ["1"], f"queue holds {toks} {ends}")
+    print(f"400 idle connections: at most {most} children at once")
+
+
+def ipv6_server_burst():
+    """200 connections at once complete without a dropped SYN (with a backlog of 16 they took
+    10.2 s: each dropped SYN is sent again a second later)."""
+    s6, port, key = start_ipv6_server("--tokens", 1, "--read-timeout", 2)
+    t0 = time.monotonic()
+    conns = [socket.create_connection(("::1", port), timeout=10) for _ in range(200)]
+    took = time.monotonic() - t0
+    check(took < 0.9, f"200 connects took {took:.2f} s: SYNs were dropped")
+    for s in conns:
+        s.close()
+    run("ipv6-client", "--addr", "::1", "--port", port, "--index", 1).finish(30)
+    check(s6.finish(30)[0] == 0, "ipv6-server exit")
+    queue_tokens(key)
+    print(f"200 connects in {took:.3f} s")
+
+
 if __name__ == "__main__":
-    main({f.__name__: f for f in (long_verdict, flooding_server, refused_no_reset)})
+    main({f.__name__: f for f in (long_verdict, flooding_server, refused_no_reset,
+                                  ipv6_server_stopped, ipv6_server_idle_flood,
+                                  ipv6_server_burst)})

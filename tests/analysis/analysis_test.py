@@ -21,8 +21,8 @@ import xml.dom.minidom
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from v6test import (BIN, TOP, Proc, check, main, queue_exists, scratch_dir, skip,  # noqa: E402
-                    start_ipv4_server, start_ipv6_server)
+from v6test import (BIN, TOP, Proc, check, main, peer_unread, queue_exists, scratch_dir,  # noqa: E402
+                    skip, start_ipv4_server, start_ipv6_server, wait_until)
 
 V6TRACE = os.path.join(TOP, "scripts", "v6trace")
 TRACE = os.path.join(TOP, "scripts", "trace")
@@ -72,10 +72,12 @@ def play_stress(out, sessions=3, rounds=3):
 
 
 def play_split(server, out):
-    """One token sent in two pieces 300 ms apart (as a slow tunnel would deliver it)."""
+    """One token sent in two pieces, the second 300 ms after the server has read the first
+    (as a slow tunnel would deliver it)."""
     s6, port, key = start_ipv6_server("--tokens", "1", program=server)
     s = socket.create_connection(("::1", port))
     s.sendall(b"client1:abcdefghij")
+    wait_until(lambda: peer_unread(s) == 0, 30, "the server's read of the first piece")
     time.sleep(0.3)
     s.sendall(b"KLMNOPQRST\r\n")
     time.sleep(0.2)
@@ -86,13 +88,18 @@ def play_split(server, out):
         f.write("\n")
 
 
-def play_gated(out, ready, go):
-    """One exercise, once `go` exists (the test runs another one outside the trace then)."""
+def play_gated(out, ready, go, done):
+    """One exercise, once `go` exists (the test runs another one outside the trace then);
+    the capture goes on until `done` exists (that other one has ended)."""
+    def wait_for(gate):
+        deadline = time.monotonic() + 90
+        while not os.path.exists(gate) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     open(ready, "w").close()
-    deadline = time.monotonic() + 30
-    while not os.path.exists(go) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(go)
     play_exercise(out=out)
+    wait_for(done)
 
 
 PLAYS = {
@@ -223,12 +230,12 @@ def ppid_default():
     it out by default (TRACE/v6lab-command.json), --all-processes and --ppid 0 keep it."""
     tmp = scratch_dir("v6lab-an-")
     d, out = os.path.join(tmp, "trace"), os.path.join(tmp, "play.jsonl")
-    ready, go = os.path.join(tmp, "ready"), os.path.join(tmp, "go")
+    ready, go, done = (os.path.join(tmp, f) for f in ("ready", "go", "done"))
     outside_out = os.path.join(tmp, "outside.jsonl")
     played = []
     try:
         tr = subprocess.Popen([TRACE, "-o", d, "--", "/usr/bin/python3", __file__, "--play",
-                               "gated", out, ready, go], stdout=subprocess.PIPE,
+                               "gated", out, ready, go, done], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 60
         while not os.path.exists(ready):
@@ -242,6 +249,8 @@ def ppid_default():
         outside.start()
         open(go, "w").close()
         outside.join(90)
+        open(done, "w").close()
+        check(not outside.is_alive(), "the run outside the traced command did not end")
         stdout, _ = tr.communicate(timeout=150)
         check(tr.returncode == 0 and re.search(r"\b0 discarded", stdout), f"scripts/trace: {stdout}")
         with open(out) as f:

@@ -16,7 +16,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from v6test import wait_blocked, wait_until  # noqa: E402  (they raise AssertionError)
 
 SKIP = 77
 CLI4, SRV4 = "192.0.2.1", "192.0.2.2"
@@ -76,6 +80,26 @@ def sh(*args, ns=None, check_rc=True):
     if check_rc and p.returncode:
         raise Failure(f"{' '.join(cmd)} failed: {p.stderr.strip()}")
     return p.stdout
+
+
+def snmp(ns, proto, name):
+    """One counter of /proc/net/snmp in network namespace ns, e.g. ("Tcp", "OutRsts")."""
+    lines = sh("cat", "/proc/net/snmp", ns=ns).splitlines()
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith(proto + ":"):
+            return int(dict(zip(names.split(), values.split()))[name])
+    raise Failure(f"no {proto} {name} in /proc/net/snmp of {ns}")
+
+
+def established(pid, port):
+    """The ESTABLISHED connections on local port `port` in pid's network namespace."""
+    n = 0
+    for table in ("tcp6", "tcp"):
+        with open(f"/proc/{pid}/net/{table}") as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                n += cols[3] == "01" and int(cols[1].rsplit(":", 1)[1], 16) == port
+    return n
 
 
 class Lab:
@@ -141,9 +165,14 @@ class Watch:
 
     def __init__(self, lab, *args):
         self.p = lab.spawn(None, AW, *args)
-        self.log = []  # stderr lines before the start line (-v)
+        self.log = []  # stderr lines but the start line (-v), read as they come
         for line in self.p.stderr:
             if line.startswith("acceptwatch: watching") or line.startswith("acceptwatch: tracing"):
+                # the rest of stderr by a thread of ours (not by communicate(): only stdout)
+                self.err_pump = threading.Thread(target=self._read_err, args=(self.p.stderr,),
+                                                 daemon=True)
+                self.err_pump.start()
+                self.p.stderr = None
                 return
             self.log.append(line)
         msg = "".join(self.log).strip()
@@ -153,11 +182,27 @@ class Watch:
             raise Skip(last)
         raise Failure(f"acceptwatch did not start: {msg}")
 
+    def _read_err(self, stream):
+        for line in stream:
+            self.log.append(line)
+
     def said(self, text):
         return any(text in line for line in self.log)
 
+    def wait_said(self, text, timeout=10):
+        """Until it has said text on stderr (it runs on)."""
+        wait_until(lambda: self.said(text) or self.p.poll() is not None, timeout,
+                   f"acceptwatch to say {text!r}: {self.log}")
+        check(self.said(text), f"acceptwatch ended without saying {text!r}: {self.log}")
+
+    def finish(self, timeout):
+        """Its exit: (stdout, stderr)."""
+        out, _ = self.p.communicate(timeout=timeout)
+        self.err_pump.join(5)
+        return out, "".join(self.log)
+
     def verdict(self, timeout=30):
-        out, err = self.p.communicate(timeout=timeout)
+        out, err = self.finish(timeout)
         print(out, end="")
         lines = [l for l in out.splitlines() if l.startswith("{")]
         check(len(lines) == 1, f"expected one JSON verdict, got {out!r} {err!r}")
@@ -165,8 +210,7 @@ class Watch:
 
     def stop(self):
         self.p.send_signal(signal.SIGINT)
-        out, err = self.p.communicate(timeout=10)
-        self.log += err.splitlines(keepends=True)
+        out, _ = self.finish(10)
         return [json.loads(l) for l in out.splitlines() if l.startswith("{")]
 
 
@@ -238,9 +282,11 @@ def normal_accept_ipv4(lab):
 
 def nothing_listening(lab):
     w = diagnose(lab, 2)
+    rsts = snmp(lab.srv, "Tcp", "OutRsts")
     lab.clients(SRV4, 1, 1.5)
-    # Later, a SYN for the port in another namespace too: the verdict says where they were seen.
-    time.sleep(0.5)
+    # Later (the first one has had its RST), a SYN for the port in another namespace too: the
+    # verdict says where they were seen.
+    wait_until(lambda: snmp(lab.srv, "Tcp", "OutRsts") > rsts, 10, f"an RST from {lab.srv}")
     lab.spawn(lab.cli, sys.executable, "-c", CLIENT, "127.0.0.1", lab.port, 1, 0.5)
     v = w.verdict()
     expect_verdict(v, "rst_no_listener")
@@ -315,7 +361,7 @@ def synack_lost(lab):
 
 def accept_before_start(lab):
     srv = lab.listener("6", "::")
-    time.sleep(0.3)  # it is now blocked in accept()
+    wait_blocked(srv.pid, "accept4", "accept")  # it is now blocked in accept()
     w = diagnose(lab, 10)
     lab.clients(SRV6, 1, 1)
     v = w.verdict()
@@ -340,9 +386,8 @@ def assignment(lab):
             c = lab.spawn(lab.cli, client, "--addr", SRV6, "--port", lab.port, "--index", k)
             if c.wait(timeout=20):
                 raise Failure(f"ipv6-client {k} failed: {c.stderr.read()}")
-        srv.wait(timeout=30)
-        time.sleep(0.3)
-        events = w.stop()
+        srv.wait(timeout=30)  # its accept events are in (written before accept() returns)
+        events = w.stop()  # and read: stop() reads the ring buffer to its end
     finally:
         subprocess.run(["ipcrm", "-Q", hex(key)], capture_output=True)
     accepts = [e for e in events if e["event"] == "accept" and e["ret"] >= 0]
@@ -373,7 +418,8 @@ def stream(lab):
     check(w.said("sk_data_ready attached until"), f"sk_data_ready not attached for the old listener: {w.log}")
     check(w.said("netif_receive_skb not attached"), f"{w.log}")
     lab.clients(SRV6, 2, 2)
-    time.sleep(1.0)
+    wait_until(lambda: established(old.pid, lab.port) == 2, 10, "the 2 handshakes")
+    w.wait_said("sk_data_ready detached")
     events = w.stop()
     seen, queued = handshakes(events, lab.port)
     check(len(seen) == 2 and all(v[:2] == ["LISTEN>SYN_RECV", "SYN_RECV>ESTABLISHED"]
@@ -387,9 +433,9 @@ def stream(lab):
     # A listener that starts after acceptwatch: known from its listen(), nothing to learn.
     w = Watch(lab, "-P", lab.port, "--json", "-v", "--syn")
     check(w.said("sk_data_ready not needed") and w.said("netif_receive_skb attached"), f"{w.log}")
-    lab.listener("6", "::", backlog=4, mode="hold")
+    new = lab.listener("6", "::", backlog=4, mode="hold")
     lab.clients(SRV6, 3, 2)
-    time.sleep(1.0)
+    wait_until(lambda: established(new.pid, lab.port) == 3, 10, "the 3 handshakes")
     events = w.stop()
     seen, queued = handshakes(events, lab.port)
     check(len(seen) == 3, f"handshakes {seen}")
@@ -402,7 +448,7 @@ def stream(lab):
 def tunnel(lab, kind, reason, hint):
     """A SYN that reaches the host inside a tunnel nobody takes off: verdict and stream."""
     w = diagnose(lab, 2)
-    lab.spawn(lab.cli, sys.executable, "-c", TUNNEL_SENDER, kind, SRV4, lab.port, 3)
+    first = lab.spawn(lab.cli, sys.executable, "-c", TUNNEL_SENDER, kind, SRV4, lab.port, 3)
     v = w.verdict()
     expect_verdict(v, "tunnel_not_delivered")
     check(v["tunnel"] == kind.split("-")[0] and v["tunnel_syns"] >= 1 and v["syns"] == 0, f"{v}")
@@ -410,10 +456,14 @@ def tunnel(lab, kind, reason, hint):
           f"drop reason {v.get('tunnel_drop_reason')}, expected {reason}")
     check(hint in v["message"] and CLI4 in v["message"] and lab.srv in v["message"], v["message"])
     # Streaming: each SYN shows its inner endpoints and the tunnel it came in.
+    first.wait(timeout=10)
     w = Watch(lab, "-P", lab.port, "--json", "--syn")
+    dropped = ("Ip", "InUnknownProtos") if kind == "6in4" else ("Udp", "NoPorts")
+    before = snmp(lab.srv, *dropped)
     sender = lab.spawn(lab.cli, sys.executable, "-c", TUNNEL_SENDER, kind, SRV4, lab.port, 2)
     sender.wait(timeout=10)
-    time.sleep(0.3)
+    wait_until(lambda: snmp(lab.srv, *dropped) >= before + 2, 10,
+               f"the 2 packets counted in {' '.join(dropped)} of {lab.srv}")
     events = w.stop()
     full_kind, kind = kind, kind.split("-")[0]
     syns = [e for e in events if e["event"] == "syn" and e.get("tunnel") == kind]
@@ -451,7 +501,7 @@ def lost_events(lab):
     n = int(sh(load, "client", lab.port, "accept-loop", 1, 1, ns=lab.srv))
     w.p.send_signal(signal.SIGCONT)
     w.p.send_signal(signal.SIGINT)
-    out, err = w.p.communicate(timeout=20)
+    out, err = w.finish(20)
     shown = out.count("\n") - 1  # minus the header
     lost = [l for l in err.splitlines() if "events were lost" in l]
     check(n > 3000, f"only {n} connections: not enough to fill the ring buffer")
@@ -497,8 +547,7 @@ def pid_follows_listen(lab):
     check(srv.stdout.readline().strip() == "ready", "the second listen() failed")
     lab.spawn(lab.cli, sys.executable, "-c", CLIENT, SRV6, lab.port + 1, 1, 1)
     check(srv.stdout.readline().strip() == "accepted", "no connection accepted")
-    time.sleep(0.3)
-    events = w.stop()
+    events = w.stop()  # its events are in (accept() has returned): stop() reads them all
     listens = [e for e in events if e["event"] == "listen" and e["newstate"] == "LISTEN"]
     check([e["lport"] for e in listens] == [lab.port + 1] and listens[0]["pid"] == srv.pid,
           f"the later listen() on {lab.port + 1} not seen: {events}")
@@ -554,7 +603,7 @@ def main():
     except Skip as e:
         print(f"SKIP {name}: {e}")
         return SKIP
-    except (Failure, subprocess.TimeoutExpired) as e:
+    except (Failure, AssertionError, subprocess.TimeoutExpired) as e:
         print(f"FAIL {name}: {e}")
         return 1
     print(f"PASS {name}")

@@ -8,10 +8,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from v6test import (Student, TokenCatcher, check, children, fds, grades, listening_inode,  # noqa: E402
-                    main, queue_exists, queue_tokens, run, run_student, start_ipv4_server,
-                    start_ipv6_server,
-                    scratch_dir, tcp_sockets, zombies)
+from v6test import (Student, TokenCatcher, check, children, fds, free_port, grades,  # noqa: E402
+                    listening_inode, main, proc_state, queue_exists, queue_tokens, run,
+                    run_student, start_ipv4_server, start_ipv6_server, scratch_dir, tcp_sockets,
+                    wait_blocked, wait_until, zombies)
 
 TMP = scratch_dir("v6lab-e2e-")
 GRADES = os.path.join(TMP, "grades.jsonl")
@@ -135,7 +135,7 @@ def nothing_listening():
     # The student names a port where nothing listens: FAIL at once, and the real
     # ipv4-client gives up waiting for the queue as soon as the verdict comes.
     s4, v4port = start_ipv4_server("--once", "--grades", GRADES)
-    free = listening_free_port()
+    free = free_port()
     t0 = time.monotonic()
     code, out, err = run_student(v4port, free).finish(30)
     check(code == 1, f"exit {code}: {out} {err}")
@@ -144,23 +144,14 @@ def nothing_listening():
     s4.finish(10)
 
 
-def listening_free_port():
-    import socket
-    s = socket.socket(socket.AF_INET6)
-    s.bind(("::1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def child_closes_listener():
     # While a child waits for its token: the child must not hold the listening socket,
     # the parent must hold no connected socket, and no child may stay a zombie.
     s6, port, key = start_ipv6_server("--tokens", 2)
     lsock = f"socket:[{listening_inode(port)}]"
     slow = run("ipv6-client", "--addr", "::1", "--port", port, "--index", 1, "--delay-ms", 1500)
-    s6.wait_for(r"accepted")
-    time.sleep(0.3)
+    child = int(s6.wait_for(r"accepted .*\(child (\d+)\)").group(1))
+    wait_blocked(child, "poll", "ppoll")  # waiting for its token: done with what it closes before
     kids = children(s6.pid)
     check(len(kids) == 1, f"one child expected: {kids}")
     child_sockets = tcp_sockets(kids[0][0])
@@ -176,7 +167,9 @@ def child_closes_listener():
     check(child_pipes == 1, f"child holds {child_pipes} end(s) of the token pipe, not 1")
     # a quick second client: its child finishes first and must be reaped at once
     run("ipv6-client", "--addr", "::1", "--port", port, "--index", 2).finish(10)
-    time.sleep(0.3)
+    quick = int(s6.wait_for(r"accepted .*\(child (\d+)\)").group(1))
+    wait_until(lambda: proc_state(quick) in ("Z", "gone"), 10, f"child {quick} ends")
+    wait_blocked(s6.pid, "ppoll")  # the parent waits again: it has handled the SIGCHLD
     check(zombies(s6.pid) == [], f"zombies: {zombies(s6.pid)}")
     slow.finish(10)
     code, out, err = s6.finish(10)
@@ -197,7 +190,8 @@ def many_students():
     for s6, _, key in servers:
         check(s6.finish(10)[0] == 0, "ipv6-server exit")
         check(not queue_exists(key), "queue left")
-    time.sleep(0.5)
+    wait_until(lambda: all(st == "Z" for _, st in children(s4.pid)), 10, "the sessions end")
+    wait_blocked(s4.pid, "ppoll")  # the server waits again: it has handled the SIGCHLDs
     check(zombies(s4.pid) == [], f"zombie sessions: {zombies(s4.pid)}")
     check(tcp_sockets(s4.pid) == [f"socket:[{listening_inode(v4port)}]"],
           f"TCP sockets left open: {tcp_sockets(s4.pid)}")

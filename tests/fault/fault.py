@@ -18,7 +18,8 @@ from v6test import (FakeCourse, Student, TokenCatcher, check, children, fds, fre
                     grades, listening_inode, main, make_token, msg_create, msg_id, msg_remove,
                     msg_send, msg_set_owner, msg_take_all, no_zombies, one_error_line, pipes,
                     queue_exists, queue_tokens, run, run_student, send_raw, set_subreaper,
-                    scratch_dir, start_ipv4_server, start_ipv6_server, tcp_sockets, wait_until)
+                    scratch_dir, start_ipv4_server, start_ipv6_server, tcp_sockets, wait_blocked,
+                    wait_port_free, wait_until)
 
 TMP = scratch_dir("v6lab-fault-")
 GRADES = os.path.join(TMP, "grades.jsonl")
@@ -140,7 +141,8 @@ def sixth_client():
     # until its read timeout; once all are in, a 6th connection is refused.
     s6, port, key, lsock = v6_server("--read-timeout", 4)
     idle = send_raw(port, b"", end="keep")
-    s6.wait_for(r"accepted")
+    idle_child = int(s6.wait_for(r"accepted .*\(child (\d+)\)").group(1))
+    wait_blocked(idle_child, "poll", "ppoll")  # set up (its copy of the listener closed), waiting
     t0 = time.monotonic()
     toks = [make_token(k) for k in range(1, 6)]
     for t in toks:
@@ -580,14 +582,15 @@ def idle_connections():
 
 def course_server_killed():
     # SIGKILL the course server (and some of its sessions) mid-session: every grade line
-    # is whole JSON; the orphaned sessions finish, and the port can be reused at once.
+    # is whole JSON; the orphaned sessions finish, and the port can be reused as soon as the
+    # dead server's listening socket is gone (its orphans' connections do not hold it).
     set_subreaper()
     s4, port = start_ipv4_server("--grades", GRADES, "--max-per-peer", 100,
                                  "--stagger-ms", 30, "--reply-timeout", 10)
     cls = Class(30, port)
     runner = threading.Thread(target=cls.run, args=(0.02,))
     runner.start()
-    time.sleep(0.4)
+    wait_until(lambda: len(children(s4.pid)) >= 10, 20, "10 sessions under way at once")
     sessions = [pid for pid, _ in children(s4.pid)]
     os.kill(s4.pid, signal.SIGKILL)
     for pid in sessions[::3]:
@@ -595,9 +598,10 @@ def course_server_killed():
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    s4.p.wait()
+    wait_port_free(port)  # a session forked just before the kill may not have closed it yet
     s4b, _ = start_ipv4_server("--port", port, "--grades", GRADES)  # restart on the same port
     runner.join(60)
-    s4.p.wait()
     for pid in sessions:  # our orphans now: reap them all
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and os.waitpid(pid, os.WNOHANG) == (0, 0):
@@ -669,7 +673,7 @@ def client_before_ipv6_server():
     def script(fc):
         fc.ask_all()
         fc.send(b"Starting 5 IPv6 clients.\n")
-        time.sleep(0.5)
+        later["client"].wait_for("waiting for the IPv6 server")  # only then does it come
         s6 = run("ipv6-server", "--port", port)
         s6.wait_for("listening")
         deliver(port, toks)
@@ -679,7 +683,8 @@ def client_before_ipv6_server():
         fc.conn.close()
 
     fc = FakeCourse(script)
-    code, out, err = run_student(fc.port, port, "::1", "--timeout", 10).finish(30)
+    later["client"] = run_student(fc.port, port, "::1", "--timeout", 10)
+    code, out, err = later["client"].finish(30)
     fc.join()
     check(code == 0 and "waiting for the IPv6 server" in err, out + err)
     check(sorted(fc.result["reply"].strip().split(",")) == sorted(toks), fc.result)

@@ -46,8 +46,10 @@ class Proc:
         Proc.running.append(self)
         self.lines = queue.Queue()
         self.out, self.err = [], []
-        for stream, sink in ((self.p.stdout, self.out), (self.p.stderr, self.err)):
-            threading.Thread(target=self._pump, args=(stream, sink), daemon=True).start()
+        self.pumps = [threading.Thread(target=self._pump, args=(stream, sink), daemon=True)
+                      for stream, sink in ((self.p.stdout, self.out), (self.p.stderr, self.err))]
+        for t in self.pumps:
+            t.start()
 
     def _pump(self, stream, sink):
         for line in stream:
@@ -79,7 +81,8 @@ class Proc:
             self.p.wait()
             raise AssertionError(f"{self.argv} still running after {timeout}s; "
                                  f"stdout={''.join(self.out)!r} stderr={''.join(self.err)!r}")
-        time.sleep(0.05)  # let the pump threads drain the pipes
+        for t in self.pumps:
+            t.join(5)  # to the end of its output (bounded: a child it left may hold the pipes)
         return code, "".join(self.out), "".join(self.err)
 
     def kill(self):
@@ -145,6 +148,18 @@ def zombies(pid):
     return [c for c, s in children(pid) if s == "Z"]
 
 
+def wait_blocked(pid, *calls, timeout=10):
+    """Until pid sleeps in one of calls ("ppoll", "accept4": terminal.blocked_in's names):
+    what it does before that call is done. /proc/PID/syscall names a call only while the
+    task sleeps in it: a "ppoll" is the program back in ppoll(), not on its way there."""
+    from terminal import blocked_in
+
+    def now():
+        return (blocked_in(pid) or ("gone", None))[0]
+    wait_until(lambda: now() in calls, timeout, f"{pid} asleep in {' or '.join(calls)} "
+               f"(it is in {now()})")
+
+
 def fds(pid):
     """fd number -> what it is ('socket:[inode]', 'pipe:[inode]', a path)."""
     out = {}
@@ -168,6 +183,20 @@ def listening_inode(port):
                 cols = line.split()
                 if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
                     return cols[9]
+    return None
+
+
+def peer_unread(s):
+    """Bytes sent on the connected socket s that its other end, on this host, has not read yet
+    (that end's receive queue in /proc/net/tcp6 or tcp); None while there is no such end."""
+    mine, theirs = s.getsockname()[1], s.getpeername()[1]
+    for table in ("/proc/net/tcp6", "/proc/net/tcp"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if (int(cols[1].rsplit(":", 1)[1], 16) == theirs
+                        and int(cols[2].rsplit(":", 1)[1], 16) == mine):
+                    return int(cols[4].split(":")[1], 16)
     return None
 
 
@@ -306,13 +335,28 @@ def make_token(k):
     return f"client{k}:" + "".join(random.choice(TOKEN_CHARS) for _ in range(20))
 
 
-def free_port(family=socket.AF_INET6, host="::1"):
-    """A port nothing listens on (closed again at once)."""
+_held_ports = []
+
+
+def free_port(family=socket.AF_INET6, host="::"):
+    """A port nothing listens on, held until the test ends by a socket bound there with
+    SO_REUSEADDR that never listens: nobody else's bind(0) or connect() takes it meanwhile,
+    and our programs (SO_REUSEADDR too) can still bind it and listen there."""
     s = socket.socket(family)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)  # [::]: the IPv4 side too
     s.bind((host, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    _held_ports.append(s)
+    return s.getsockname()[1]
+
+
+def wait_port_free(port, timeout=10):
+    """Until nothing listens on port any more: a killed server's listening socket goes only
+    with its last holder (the server once it has exited, a child forked just before, which
+    had not closed its copy yet)."""
+    wait_until(lambda: listening_inode(port) is None, timeout,
+               f"port {port} still has a listener (inode {listening_inode(port)})")
 
 
 def send_raw(port, data, how="whole", end="close", host="::1", gap=0.003):

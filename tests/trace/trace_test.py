@@ -17,7 +17,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from v6test import (TOP, check, main, queue_exists, run, run_student, skip,  # noqa: E402
-                    start_ipv4_server, start_ipv6_server)
+                    start_ipv4_server, start_ipv6_server, wait_until)
 
 TRACE = os.path.join(TOP, "scripts", "trace")
 README = os.path.join(TOP, "trace", "README.md")
@@ -418,6 +418,11 @@ def reachable_daemon():
     return pid if alive(pid) else None
 
 
+def until(path):
+    """sh: wait until path exists (60 s at most)."""
+    return f"i=0; while [ ! -e {path} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done"
+
+
 def _shared_daemon():
     tmp = sys.argv[2]
     env = trace_env(tmp)
@@ -433,7 +438,10 @@ def _shared_daemon():
                 others.append(int(pid))
         except OSError:
             pass
-    a = subprocess.Popen([TRACE, "-o", os.path.join(tmp, "a"), "--", "sleep", "1.5"],
+    # Each capture's command runs until the test lets it go on (a file appears): the first
+    # ends while the second records, which connects only after that.
+    a_go, b_go, b_on = (os.path.join(tmp, f) for f in ("a-go", "b-go", "b-recording"))
+    a = subprocess.Popen([TRACE, "-o", os.path.join(tmp, "a"), "--", "sh", "-c", until(a_go)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     daemon = None
     try:
@@ -449,12 +457,19 @@ def _shared_daemon():
               f"the capture marked {open(mark).read()!r}, not its daemon {daemon}")
         client = os.path.join(os.environ["V6LAB_BIN"], "ipv6-client")
         b = subprocess.Popen([TRACE, "-o", os.path.join(tmp, "b"), "--", "sh", "-c",
-                              f"sleep 2.5; {client} --addr ::1 --port 1 || true"],
+                              f"touch {b_on}; {until(b_go)}; {client} --addr ::1 --port 1"
+                              " || true"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        wait_until(lambda: os.path.exists(b_on) or b.poll() is not None, 30,
+                   "the second capture's command to start")
+        if not os.path.exists(b_on):  # it has ended: say why
+            check(False, f"second capture: {b.returncode} {b.communicate()}")
+        open(a_go, "w").close()
         out_a, err_a = a.communicate(timeout=30)
         check(a.returncode == 0, f"first capture: {a.returncode} {err_a}")
         check(alive(daemon), "the first capture to end stopped the daemon the other one was "
               "still using")
+        open(b_go, "w").close()
         out_b, err_b = b.communicate(timeout=30)
         check(b.returncode == 0, f"second capture: {b.returncode} {err_b}")
         names = [e.name for e in read_trace(os.path.join(tmp, "b"))[0]]
@@ -469,6 +484,8 @@ def _shared_daemon():
         check(all(alive(p) for p in others), f"a daemon of another namespace was stopped: {others}")
         print(f"OK: daemon {daemon} kept for the second capture ({len(names)} events), then stopped")
     finally:
+        for gate in (a_go, b_go):  # on a failure too: the captures end now
+            open(gate, "a").close()
         if daemon and alive(daemon):
             os.kill(daemon, 15)
 

@@ -508,11 +508,17 @@ def lost_events(lab):
     check(len(lost) == 1, f"no 'events were lost' line after {n} connections: {err!r}")
     count = int(lost[0].split()[1])
     check(count > 0 and shown > 1000, f"lost {count}, shown {shown}")
-    # every connection makes 6 events here: handshake (3), accept-wait, accept, close
-    # (and a few more: connections the client cut at the end of its second, still in flight)
-    check(6 * n <= shown + count <= 6 * (n + 10),
-          f"{shown} shown + {count} lost, not 6 events x {n} connections")
-    print(f"{n} connections: {shown} events shown, {count} lost")
+    # every connection makes 6 events here: handshake (3), accept-wait, accept, close (and
+    # 10 connections' worth more: those the client cut at the end of its second, in flight).
+    # Besides, the kernel frees some FIN/ACKs of closing connections (drop events, about 1 in
+    # 1000 connections on an idle machine, 1 in 100 on a loaded one): the shown part says how
+    # often, and three times that rate over all events bounds them.
+    drops = sum(1 for line in out.splitlines()[1:] if line.split()[1:2] == ["drop"])
+    extra = 6 * 10 + -(-3 * drops * (shown + count) // shown)
+    check(6 * n <= shown + count <= 6 * n + extra,
+          f"{shown} shown + {count} lost, not 6 events x {n} connections (+ {extra} for "
+          f"{drops} drops shown)")
+    print(f"{n} connections: {shown} events shown ({drops} drops), {count} lost")
 
 
 # Run inside srv: listen on PORT now, and on PORT+1 once told (a line on stdin), then accept

@@ -539,13 +539,14 @@ class FakeCourse:
         return out.decode(errors="replace")
 
     def ask_all(self, split="whole"):
-        """Colour, banner and question 1 in one segment, then the others; the answers."""
+        """Each question after the colour escape, as ipv4-server sends them (the banner with
+        question 1), each in one segment (split="whole": --framing merged); the answers."""
         answers = []
         self.send(self.COLOUR + self.BANNER + self.question(1), split)
         for q in range(1, 7):
             answers.append(self.line().strip())
             if q < 6:
-                self.send(self.question(q + 1), split)
+                self.send(self.COLOUR + self.question(q + 1), split)
         return answers
 
     def join(self, timeout=30):

@@ -46,6 +46,55 @@ int proto_question_number(const char *prompt)
 	return q;
 }
 
+/* The length of the escape sequence at s (s[0] is ESC), and whether it is a colour (SGR). */
+static size_t escape_length(const char *s, bool *sgr)
+{
+	size_t n = 1;
+	*sgr = false;
+	if (s[1] == '[') { /* CSI: parameters and intermediates, then a final byte */
+		n = 2;
+		while (s[n] >= 0x20 && s[n] <= 0x3f)
+			n++;
+		*sgr = s[n] == 'm' && strspn(s + 2, "0123456789;") == n - 2;
+		return s[n] >= 0x40 && s[n] <= 0x7e ? n + 1 : n;
+	}
+	if (s[1] == ']' || s[1] == 'P' || s[1] == '_' || s[1] == '^') { /* OSC, DCS...: up to BEL or ST */
+		for (n = 2; s[n]; n++) {
+			if (s[n] == '\a')
+				return n + 1;
+			if (s[n] == '\033' && s[n + 1] == '\\')
+				return n + 2;
+		}
+		return n;
+	}
+	while (s[n] >= 0x20 && s[n] <= 0x2f) /* ESC, intermediates (as in ESC ( 0), a final byte */
+		n++;
+	return s[n] >= 0x30 && s[n] <= 0x7e ? n + 1 : n;
+}
+
+char *proto_for_terminal(char *text)
+{
+	char *out = text;
+	for (const char *p = text; *p;) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '\033') {
+			bool sgr;
+			size_t n = escape_length(p, &sgr);
+			if (sgr) {
+				memmove(out, p, n);
+				out += n;
+			}
+			p += n;
+		} else {
+			if (c >= 0x20 ? c != 0x7f : c == '\n' || c == '\t')
+				*out++ = (char)c;
+			p++;
+		}
+	}
+	*out = '\0';
+	return text;
+}
+
 char *proto_chomp(char *line)
 {
 	size_t n = strlen(line);

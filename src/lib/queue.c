@@ -167,11 +167,16 @@ int queue_take_tokens(key_t key, token_t tokens[], int max, int64_t deadline_ms,
 {
 	int id = open_when_there(key, deadline_ms, watch_fd);
 	if (id < 0) {
-		if (errno == ETIMEDOUT)
+		int e = errno;
+		if (e == ETIMEDOUT)
 			snprintf(err, errsz, "no message queue key 0x%08x appeared in time: is the "
 				 "IPv6 server running, with the same port or --queue-key?", (unsigned)key);
+		else if (e == ECANCELED)
+			snprintf(err, errsz, "the course server answered before the tokens came (no "
+				 "message queue key 0x%08x yet)", (unsigned)key);
 		else
-			snprintf(err, errsz, "msgget key 0x%08x: %s", (unsigned)key, strerror(errno));
+			snprintf(err, errsz, "msgget key 0x%08x: %s", (unsigned)key, strerror(e));
+		errno = e;
 		return -1;
 	}
 	int n = 0, ignored = 0;

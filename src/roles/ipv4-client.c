@@ -118,17 +118,22 @@ static uint16_t answer_questions(const struct options *o, struct rbuf *in, int f
 	uint16_t v6port = 0;
 	size_t partial;
 
-	for (;;) {
+	/* A course server asks each question at most V6_MAX_ATTEMPTS times: one that goes on
+	 * asking is broken (or hostile), and answering it for ever helps nobody. */
+	for (int asked = 1;; asked++) {
+		if (asked > V6_QUESTIONS * V6_MAX_ATTEMPTS)
+			die("the course server asked %d questions without starting the clients: "
+			    "giving up", asked - 1);
 		/* Everything up to "\n> " is one prompt, however TCP cut it into segments. */
 		ssize_t n = read_until(in, V6_PROMPT_END, prompt, sizeof(prompt),
 				       now_ms() + o->timeout_ms, &partial);
 		if (n == 0) { /* the server ended the session: a FAIL verdict */
-			fputs(prompt, stdout);
+			fputs(proto_for_terminal(prompt), stdout);
 			exit(strstr(prompt, "PASS") ? 0 : 1);
 		}
 		if (n < 0)
 			die("reading the course server's prompt: %s", strerror(errno));
-		fputs(prompt, stdout);
+		fputs(proto_for_terminal(prompt), stdout);
 		fflush(stdout);
 		int q = proto_question_number(prompt);
 		if (q == 0)
@@ -190,7 +195,7 @@ int main(int argc, char **argv)
 
 	/* "Starting N clients..." then, once they sent, our IPv6 server fills the queue. */
 	if (read_until(&in, "\n", line, sizeof(line), now_ms() + o.timeout_ms, &partial) > 0)
-		fputs(line, stdout);
+		fputs(proto_for_terminal(line), stdout);
 	/* Watch the server meanwhile: if it gives its verdict first (a course client could not
 	 * connect), waiting for tokens that will never come is pointless. Bytes already
 	 * buffered after the "Starting" line are that verdict. */
@@ -216,7 +221,7 @@ int main(int argc, char **argv)
 	if (r == 0 && partial == 0)
 		die("the course server closed the connection without a verdict");
 	v6_trace_message(V6_VERDICT_RECEIVED, 0, line);
-	fputs(line, stdout);
+	fputs(proto_for_terminal(line), stdout);
 	fputs(V6_COLOUR_RESET, stdout);
 	Close(fd);
 	return strncmp(line, "PASS", 4) == 0 ? 0 : 1;

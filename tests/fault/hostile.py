@@ -11,9 +11,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from v6test import (Student, TokenCatcher, check, children, main, proc_state,  # noqa: E402
-                    queue_exists, queue_tokens, run, scratch_dir, set_subreaper,
-                    start_ipv4_server, start_ipv6_server, wait_until)
+from v6test import (FakeCourse, Student, TokenCatcher, check, children, free_port,  # noqa: E402
+                    main, one_error_line, proc_state, queue_exists, queue_tokens, run,
+                    run_student, scratch_dir, set_subreaper, start_ipv4_server,
+                    start_ipv6_server, wait_until)
 
 TMP = scratch_dir("v6lab-hostile-")
 GRADES = os.path.join(TMP, "grades.jsonl")
@@ -198,7 +199,73 @@ def ipv6_server_burst():
     print(f"200 connects in {took:.3f} s")
 
 
+def question_forever():
+    """A course server that asks question 1 again after every answer: ipv4-client gives up
+    after 18 questions (6 x 3 tries) with one line (it sent 4385 answers in 5 s)."""
+    answers = []
+
+    def script(fc):
+        fc.send(FakeCourse.COLOUR + FakeCourse.BANNER + FakeCourse.question(1))
+        try:
+            while len(answers) < 10000:
+                answers.append(fc.line())
+                fc.send(FakeCourse.COLOUR + FakeCourse.question(1))
+        except (AssertionError, OSError):  # the client has gone
+            pass
+
+    fc = FakeCourse(script)
+    code, out, err = run_student(fc.port, 7002, "::1").finish(20)
+    fc.join()
+    check(code == 2, f"exit {code}")
+    one_error_line(err, "ipv4-client", "asked 18 questions without starting the clients")
+    check(len(answers) == 18, f"{len(answers)} answers")
+
+
+def control_sequences():
+    """Terminal control sequences in what the course server sends, other than colours, never
+    reach the student's terminal raw: an OSC 52 clipboard write, a screen clear, a title."""
+    evil = b"\033]52;c;cm0gLXJmIH4=\a\033[2J\033[H\033]0;owned\033\\"
+
+    def script(fc):
+        fc.send(FakeCourse.COLOUR + evil + FakeCourse.BANNER + FakeCourse.question(1))
+        for q in range(1, 7):
+            fc.line()
+            if q < 6:
+                fc.send(FakeCourse.COLOUR + evil + FakeCourse.question(q + 1))
+        fc.send(evil + b"Starting 5 IPv6 clients.\n")
+        fc.send(b"FAIL: 0/5 tokens, concurrent: unknown; " + evil + b"no\n")
+        fc.conn.close()
+
+    fc = FakeCourse(script)
+    code, out, err = run_student(fc.port, 7002, "::1").finish(20)
+    fc.join()
+    check(code == 1, f"exit {code}: {out!r} {err!r}")
+    check("\033]" not in out and "\033[2J" not in out and "\033[H" not in out
+          and "\a" not in out, f"control sequences reached the terminal: {out!r}")
+    check(out.count("\033[1;36m") == 6 and "[6/6]" in out and "FAIL: 0/5 tokens" in out, repr(out))
+
+
+def verdict_before_tokens():
+    """The verdict comes while the client waits for its IPv6 server's queue: it says so in
+    those words, not 'msgget key ...: Operation canceled'."""
+    def script(fc):
+        fc.ask_all()
+        fc.send(b"Starting 5 IPv6 clients.\n")
+        client.wait_for("waiting for the IPv6 server")
+        fc.send(b"FAIL: 0/5 tokens, concurrent: unknown; course client 1 could not connect\n")
+        fc.conn.close()
+
+    fc = FakeCourse(script)
+    client = run_student(fc.port, free_port(), "::1")
+    code, out, err = client.finish(20)
+    fc.join()
+    check(code == 1 and "FAIL: 0/5 tokens" in out, f"exit {code}: {out}")
+    check("the course server answered before the tokens came" in err
+          and "Operation canceled" not in err, err)
+
+
 if __name__ == "__main__":
     main({f.__name__: f for f in (long_verdict, flooding_server, refused_no_reset,
                                   ipv6_server_stopped, ipv6_server_idle_flood,
-                                  ipv6_server_burst)})
+                                  ipv6_server_burst, question_forever, control_sequences,
+                                  verdict_before_tokens)})

@@ -49,6 +49,22 @@ static void question_text_and_number(void **state)
 	assert_int_equal(proto_question_number("\033[1;36[2/6] IPv6 address\n> "), 0);
 }
 
+/* What the server sent, shown on the student's terminal: colours only. */
+static void for_terminal(void **state)
+{
+	(void)state;
+	char a[] = "\033[1;36m[1/6] Student id\n> ";
+	assert_string_equal(proto_for_terminal(a), "\033[1;36m[1/6] Student id\n> ");
+	char b[] = "\033]52;c;ZXZpbA==\a\033[2J\033[H\033]0;title\033\\x\ty\r\bz\x7f\033[0m";
+	assert_string_equal(proto_for_terminal(b), "x\tyz\033[0m");
+	char c[] = "cut \033]52;c;never ended", d[] = "cut \033[1;3", e[] = "\033";
+	assert_string_equal(proto_for_terminal(c), "cut ");
+	assert_string_equal(proto_for_terminal(d), "cut ");
+	assert_string_equal(proto_for_terminal(e), "");
+	char f[] = "\033[?1049h\033[1;36;5m\033(0ok";
+	assert_string_equal(proto_for_terminal(f), "\033[1;36;5mok");
+}
+
 static void chomp_both_line_ends(void **state)
 {
 	(void)state;
@@ -127,6 +143,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(question_text_and_number),
 		cmocka_unit_test(chomp_both_line_ends),
+		cmocka_unit_test(for_terminal),
 		cmocka_unit_test(student_id),
 		cmocka_unit_test(ipv6_address),
 		cmocka_unit_test(port),

@@ -37,6 +37,9 @@ enum v6_question {
 #define V6_QUESTIONS 6
 /* How many invalid answers to one question before the session FAILs. */
 #define V6_MAX_ATTEMPTS 3
+/* How many invalid answers in all before the session FAILs: six typos are plenty, and
+ * without a bound a student holds a session 6 x 3 x --answer-timeout. */
+#define V6_MAX_WRONG_ANSWERS 6
 
 /* What the student answered, once validated. */
 struct answers {

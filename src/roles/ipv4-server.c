@@ -38,7 +38,7 @@ struct options {
 	const char *bind;
 	uint16_t port;
 	int clients;
-	int reply_timeout_ms, answer_timeout_ms, stagger_ms;
+	int reply_timeout_ms, answer_timeout_ms, questions_timeout_ms, stagger_ms;
 	struct prefix6 allow[MAX_ALLOW];
 	size_t nallow;
 	const char *grades;
@@ -56,6 +56,7 @@ struct session {
 	struct answers a;
 	struct verdict v;
 	int64_t start_ms;
+	int wrong_answers;
 };
 
 static _Noreturn void usage(int status)
@@ -68,6 +69,7 @@ static _Noreturn void usage(int status)
 		"  --clients N         course IPv6 clients per student, 1..%d (default 5)\n"
 		"  --reply-timeout S   how long to wait for the tokens back (default 60)\n"
 		"  --answer-timeout S  how long to wait for each answer (default 120)\n"
+		"  --questions-timeout S  how long all six may take, tries included (default 300)\n"
 		"  --stagger-ms MS     gap between the clients' tokens (default 200)\n"
 		"  --allow PREFIX      IPv6 prefix the clients may connect to, repeatable\n"
 		"                      (default ::1/128, 2001::/32 (Teredo), 2001:db8::/32)\n"
@@ -90,6 +92,7 @@ static struct options parse_options(int argc, char **argv)
 		{ "clients", required_argument, NULL, 'n' },
 		{ "reply-timeout", required_argument, NULL, 'r' },
 		{ "answer-timeout", required_argument, NULL, 'a' },
+		{ "questions-timeout", required_argument, NULL, 'Q' },
 		{ "stagger-ms", required_argument, NULL, 's' },
 		{ "allow", required_argument, NULL, 'A' },
 		{ "grades", required_argument, NULL, 'g' },
@@ -102,6 +105,7 @@ static struct options parse_options(int argc, char **argv)
 	};
 	struct options o = { .bind = "0.0.0.0", .port = 50000, .clients = 5,
 			     .reply_timeout_ms = 60000, .answer_timeout_ms = 120000,
+			     .questions_timeout_ms = 300000,
 			     .stagger_ms = 200, .grades = "grades.jsonl", .max_sessions = 256,
 			     .max_per_peer = 32 };
 	int c;
@@ -115,6 +119,9 @@ static struct options parse_options(int argc, char **argv)
 		case 'n': o.clients = option_int("--clients", optarg, 1, V6_MAX_CLIENTS); break;
 		case 'r': o.reply_timeout_ms = 1000 * option_int("--reply-timeout", optarg, 1, 3600); break;
 		case 'a': o.answer_timeout_ms = 1000 * option_int("--answer-timeout", optarg, 1, 3600); break;
+		case 'Q':
+			o.questions_timeout_ms = 1000 * option_int("--questions-timeout", optarg, 1, 3600);
+			break;
 		case 's': o.stagger_ms = option_int("--stagger-ms", optarg, 1, 10000); break;
 		case 'A':
 			if (o.nallow == MAX_ALLOW)
@@ -170,10 +177,15 @@ static bool ask(struct session *s, int q)
 			break;
 		}
 		v6_trace_message(V6_PROMPT_SENT, q, msg);
+		int64_t all_by = s->start_ms + s->o->questions_timeout_ms;
+		int64_t deadline = now_ms() + s->o->answer_timeout_ms;
 		ssize_t n = read_until(&s->in, "\n", answer, sizeof(answer),
-				       now_ms() + s->o->answer_timeout_ms, &partial);
+				       deadline < all_by ? deadline : all_by, &partial);
 		if (n <= 0) {
-			if (n < 0 && errno == EMSGSIZE) /* the line end counts in V6_ANSWER_MAX */
+			if (n < 0 && errno == ETIMEDOUT && now_ms() >= all_by)
+				snprintf(why, sizeof(why), "the questions took longer than %d s",
+					 s->o->questions_timeout_ms / 1000);
+			else if (n < 0 && errno == EMSGSIZE) /* the line end counts in V6_ANSWER_MAX */
 				snprintf(why, sizeof(why), "answer to question %d longer than %d bytes",
 					 q, V6_ANSWER_MAX - 1);
 			else
@@ -195,6 +207,12 @@ static bool ask(struct session *s, int q)
 			verdict_fail(&s->v, s->o->clients, CONCURRENCY_UNKNOWN, why);
 			return false;
 		case ANSWER_RETRY:
+			if (++s->wrong_answers > V6_MAX_WRONG_ANSWERS) {
+				snprintf(why, sizeof(why), "%d invalid answers in this session",
+					 s->wrong_answers);
+				verdict_fail(&s->v, s->o->clients, CONCURRENCY_UNKNOWN, why);
+				return false;
+			}
 			snprintf(before, sizeof(before), "error: %s\n", why);
 			snprintf(why, sizeof(why), "no valid answer to question %d after %d tries", q,
 				 V6_MAX_ATTEMPTS);

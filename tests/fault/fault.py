@@ -327,16 +327,17 @@ def answer_too_long():
 
 
 def invalid_answers():
-    # Two wrong answers per question (a third would end the session), three sessions.
+    # Two wrong answers per question (a third would end the session), at most 6 a session
+    # (a 7th would end it too: hostile.wrong_answers_bound), four sessions.
     rounds = [[(1, "", "a student id is 1 to 31 digits"), (1, "12\0" + "34", "a student id is"),
                (2, "127.0.0.1", "is an IPv4 address"), (2, "fe80::1", "is outside the prefixes"),
-               (3, "0", "is not a port"), (3, "65536", "is not a port"),
-               (4, "\x1b[2J", "answer Y or N"), (4, "", "answer Y or N")],
+               (3, "0", "is not a port"), (3, "65536", "is not a port")],
+              [(4, "\x1b[2J", "answer Y or N"), (4, "", "answer Y or N"),
+               (5, "perhaps", "answer Y or N")],
               [(1, "9" * 32, "a student id is"), (1, "-5", "a student id is"),
                (2, "::ffff:127.0.0.1", "is outside the prefixes"),
                (2, "2001:db8::1%lo", "is not an IPv6 address"),
-               (3, "99999999999999999999", "is not a port"), (3, "-1", "is not a port"),
-               (5, "perhaps", "answer Y or N")],
+               (3, "99999999999999999999", "is not a port"), (3, "-1", "is not a port")],
               [(1, "\xff\xfe", "a student id is"), (2, "x" * 250, "is not an IPv6 address"),
                (3, " 7002", "is not a port"), (3, "7002x", "is not a port"),
                (6, "KO", "type OK")]]

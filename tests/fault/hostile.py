@@ -199,6 +199,44 @@ def ipv6_server_burst():
     print(f"200 connects in {took:.3f} s")
 
 
+def questions_deadline():
+    """Wrong answers sent just before each answer's deadline: the questions end after
+    --questions-timeout, not after 6 x 3 x --answer-timeout (about 38 min by default)."""
+    s4, v4port = start_ipv4_server("--once", "--grades", GRADES, "--answer-timeout", 2,
+                                   "--questions-timeout", 3)
+    st = Student(v4port)
+    t0 = time.monotonic()
+    msg = st.read_until()
+    while "FAIL" not in msg and time.monotonic() - t0 < 30:
+        time.sleep(1.5)
+        msg = st.answer("not-a-number")
+    took = time.monotonic() - t0
+    check("FAIL: 0/5 tokens, concurrent: unknown; the questions took longer than 3 s" in msg,
+          repr(msg))
+    check(took < 4.5, f"the session went on for {took:.1f} s")
+    check(s4.finish(10)[0] == 1, "ipv4-server --once exit")
+
+
+def wrong_answers_bound():
+    """Two wrong answers to each question, then the right one: the 7th wrong answer of the
+    session ends it (3 tries per question alone let 12 through)."""
+    s4, v4port = start_ipv4_server("--once", "--grades", GRADES)
+    st = Student(v4port)
+    st.read_until()
+    msg = ""
+    for q, right in enumerate(("2021123456", "::1", "7002", "Y"), 1):
+        for wrong in ("x", "?"):
+            msg = st.answer(wrong)
+            if "FAIL" in msg:
+                break
+        if "FAIL" in msg:
+            break
+        msg = st.answer(right)
+    check(q == 4 and "FAIL: 0/5 tokens, concurrent: unknown; 7 invalid answers in this "
+          "session" in msg, f"question {q}: {msg!r}")
+    check(s4.finish(10)[0] == 1, "ipv4-server --once exit")
+
+
 def question_forever():
     """A course server that asks question 1 again after every answer: ipv4-client gives up
     after 18 questions (6 x 3 tries) with one line (it sent 4385 answers in 5 s)."""
@@ -268,4 +306,5 @@ if __name__ == "__main__":
     main({f.__name__: f for f in (long_verdict, flooding_server, refused_no_reset,
                                   ipv6_server_stopped, ipv6_server_idle_flood,
                                   ipv6_server_burst, question_forever, control_sequences,
-                                  verdict_before_tokens)})
+                                  verdict_before_tokens, questions_deadline,
+                                  wrong_answers_bound)})

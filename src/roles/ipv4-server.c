@@ -28,6 +28,7 @@
 #include "v6lab/net.h"
 #include "v6lab/proto.h"
 #include "v6lab/segments.h"
+#include "v6lab/targets.h"
 #include "v6lab/util.h"
 #include "v6lab/verdict.h"
 #include "v6lab/wrap.h"
@@ -45,6 +46,8 @@ struct options {
 	bool once;
 	int max_sessions, max_per_peer;
 	enum framing framing;
+	bool teredo_check;
+	uint16_t own_port; /* the port it listens on (--port 0: the one it got) */
 };
 
 /* One student's session. */
@@ -53,6 +56,7 @@ struct session {
 	int fd;
 	struct rbuf in;
 	char peer[V6_ADDRSTR_LEN];
+	struct target_rules rules; /* what the student may name (targets.h) */
 	struct answers a;
 	struct verdict v;
 	int64_t start_ms;
@@ -75,7 +79,10 @@ static _Noreturn void usage(int status)
 		"                      (default ::1/128, 2001::/32 (Teredo), 2001:db8::/32)\n"
 		"  --grades FILE       grade log, one JSON line per session (default grades.jsonl)\n"
 		"  --max-sessions N    students served at once (default 256)\n"
-		"  --max-per-peer N    sessions at once from one address (default 32)\n"
+		"  --max-per-peer N    sessions at once from one IPv4 address or IPv6 /64\n"
+		"                      (default 32; never more than half of --max-sessions)\n"
+		"  --no-teredo-check   accept a Teredo target that does not embed the student's\n"
+		"                      own public IPv4 address (unusual set-ups)\n"
 		"  --framing F         how questions are cut into segments: 2021 (default: the\n"
 		"                      colour packet, then the text, as the 2021 clients read\n"
 		"                      them), merged (one write each) or bytes (one byte each)\n"
@@ -99,6 +106,7 @@ static struct options parse_options(int argc, char **argv)
 		{ "max-sessions", required_argument, NULL, 'm' },
 		{ "max-per-peer", required_argument, NULL, 'M' },
 		{ "framing", required_argument, NULL, 'f' },
+		{ "no-teredo-check", no_argument, NULL, 'T' },
 		{ "once", no_argument, NULL, '1' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -107,7 +115,7 @@ static struct options parse_options(int argc, char **argv)
 			     .reply_timeout_ms = 60000, .answer_timeout_ms = 120000,
 			     .questions_timeout_ms = 300000,
 			     .stagger_ms = 200, .grades = "grades.jsonl", .max_sessions = 256,
-			     .max_per_peer = 32 };
+			     .max_per_peer = 32, .teredo_check = true };
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -136,6 +144,7 @@ static struct options parse_options(int argc, char **argv)
 			if (!framing_parse(optarg, &o.framing))
 				die("--framing '%s': give 2021, merged or bytes", optarg);
 			break;
+		case 'T': o.teredo_check = false; break;
 		case '1': o.once = true; break;
 		case 'h': usage(0);
 		default: usage(V6_EXIT_ERROR);
@@ -199,6 +208,9 @@ static bool ask(struct session *s, int q)
 		mark_nuls(answer, (size_t)n);
 		enum answer_check check = proto_check_answer(q, proto_chomp(answer), s->o->allow,
 							     s->o->nallow, &s->a, why, sizeof(why));
+		if (check == ANSWER_OK && (q == Q_V6_ADDR || q == Q_V6_PORT))
+			check = target_check(&s->a.addr, q == Q_V6_PORT ? s->a.port : 0, &s->rules,
+					     why, sizeof(why));
 		v6_trace_answer(q, answer, check, why);
 		switch (check) {
 		case ANSWER_OK:
@@ -275,9 +287,12 @@ static void test_student_server(struct session *s)
 	verdict_check(reply, issued, s->o->clients, concurrent, &s->v);
 }
 
-static bool run_session(const struct options *o, int fd, const char *peer)
+static bool run_session(const struct options *o, int fd, const struct sockaddr_storage *ss,
+			const char *peer)
 {
-	struct session s = { .o = o, .fd = fd, .start_ms = now_ms() };
+	struct session s = { .o = o, .fd = fd, .start_ms = now_ms(),
+			     .rules = { .peer = ss, .own_port = o->own_port,
+					.teredo_check = o->teredo_check } };
 	char msg[V6_VERDICT_LINE_MAX];
 
 	snprintf(s.peer, sizeof(s.peer), "%s", peer);
@@ -310,12 +325,13 @@ static bool run_session(const struct options *o, int fd, const char *peer)
 	return s.v.pass;
 }
 
-/* The sessions running, with the student's address: one address may not take them all
- * (--max-per-peer), or a student who opens hundreds of idle connections locks the whole
+/* The sessions running, with the student's address (peer_group(): an IPv4 address or an
+ * IPv6 /64): one address may not take them all (--max-per-peer, and never more than half
+ * of --max-sessions), or a student who opens hundreds of idle connections locks the whole
  * class out until they time out. */
 struct running {
 	pid_t pid; /* 0: free slot */
-	char host[INET6_ADDRSTRLEN];
+	char host[INET6_ADDRSTRLEN + 4];
 };
 static struct running *running;
 static int live_sessions;
@@ -353,14 +369,6 @@ static void session_started(pid_t pid, const char *host, int max)
 			live_sessions++;
 			return;
 		}
-}
-
-/* The address of a peer without its port. */
-static const char *host_of(const struct sockaddr_storage *ss, char *buf, size_t bufsz)
-{
-	const void *a = ss->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
-						  : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
-	return inet_ntop(ss->ss_family, a, buf, (socklen_t)bufsz) ? buf : "?";
 }
 
 /* Refused students' connections, closed once the student has closed too (or after
@@ -422,7 +430,7 @@ int main(int argc, char **argv)
 	v6_set_progname(argv[0]);
 	v6_set_role(V6_ROLE_IPV4_SERVER);
 	struct options o = parse_options(argc, argv);
-	char err[256], peer[V6_ADDRSTR_LEN], host[INET6_ADDRSTRLEN];
+	char err[256], peer[V6_ADDRSTR_LEN], host[INET6_ADDRSTRLEN + 4];
 	uint16_t port;
 	sigset_t wait_mask; /* SIGCHLD wakes ppoll() only, however late it comes */
 
@@ -437,6 +445,10 @@ int main(int argc, char **argv)
 	int listen_fd = tcp_listen(o.bind, o.port, 256, &port, err, sizeof(err));
 	if (listen_fd < 0)
 		die("%s", err);
+	o.own_port = port;
+	int per_peer = o.max_per_peer < o.max_sessions / 2 ? o.max_per_peer : o.max_sessions / 2;
+	if (per_peer < 1)
+		per_peer = 1;
 	printf("listening on %s:%u, %d clients per student, grades in %s\n", o.bind, port,
 	       o.clients, o.grades);
 
@@ -463,23 +475,23 @@ int main(int argc, char **argv)
 		sockaddr_text((struct sockaddr *)&ss, peer, sizeof(peer));
 		if (o.once) {
 			Close(listen_fd);
-			bool pass = run_session(&o, fd, peer);
+			bool pass = run_session(&o, fd, &ss, peer);
 			close_lingering(fd, 1000);
 			return pass ? 0 : 1;
 		}
-		host_of(&ss, host, sizeof(host));
+		peer_group(&ss, host, sizeof(host));
 		if (live_sessions >= o.max_sessions) {
 			refuse(fd, peer, "server busy, try again in a minute");
 			continue;
 		}
-		if (sessions_from(host, o.max_sessions) >= o.max_per_peer) {
+		if (sessions_from(host, o.max_sessions) >= per_peer) {
 			refuse(fd, peer, "too many sessions from your address at once: finish them first");
 			continue;
 		}
 		pid_t pid = Fork();
 		if (pid == 0) {
 			Close(listen_fd);
-			bool pass = run_session(&o, fd, peer);
+			bool pass = run_session(&o, fd, &ss, peer);
 			close_lingering(fd, 1000);
 			_exit(pass ? 0 : 1);
 		}

@@ -521,8 +521,10 @@ def two_hundred_students():
             return [toks[1]] + toks[1:]
         return None
 
-    s4, port = start_ipv4_server("--grades", GRADES, "--max-per-peer", 250,
-                                 "--stagger-ms", 50, "--reply-timeout", 40)
+    # one address may hold half of --max-sessions at most: 250 of 500
+    s4, port = start_ipv4_server("--grades", GRADES, "--max-sessions", 500,
+                                 "--max-per-peer", 250, "--stagger-ms", 50,
+                                 "--reply-timeout", 40)
     base = tcp_sockets(s4.pid)
     t0 = time.monotonic()
     cls = Class(200, port, wrong)

@@ -11,9 +11,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from v6test import (FakeCourse, Student, TokenCatcher, check, children, free_port,  # noqa: E402
-                    main, one_error_line, proc_state, queue_exists, queue_tokens, run,
-                    run_student, scratch_dir, set_subreaper, start_ipv4_server,
+from v6test import (BIN, FakeCourse, Proc, Student, TokenCatcher, check, children,  # noqa: E402
+                    free_port, main, one_error_line, proc_state, queue_exists, queue_tokens,
+                    run, run_student, scratch_dir, set_subreaper, skip, start_ipv4_server,
                     start_ipv6_server, wait_until)
 
 TMP = scratch_dir("v6lab-hostile-")
@@ -237,6 +237,112 @@ def wrong_answers_bound():
     check(s4.finish(10)[0] == 1, "ipv4-server --once exit")
 
 
+def own_port_target():
+    """The course server's own port on this host is never a target: it would start five
+    sessions against itself."""
+    s4, v4port = start_ipv4_server("--once", "--grades", GRADES)
+    st = Student(v4port)
+    st.read_until()
+    st.answer("2021123456")
+    st.answer("::1")
+    msg = st.answer(str(v4port))
+    check(f"error: [::1]:{v4port} is this course server itself: give the port of your IPv6 "
+          "server" in msg and "[3/6]" in msg, repr(msg))
+    st.close()
+    s4.finish(10)
+
+
+def peer_share():
+    """One address holds at most half of --max-sessions, whatever --max-per-peer says: with 8
+    sessions and 8 idle connections from 127.0.0.2, a student from 127.0.0.1 is still served
+    (it was told 'server busy')."""
+    s4, v4port = start_ipv4_server("--grades", GRADES, "--max-sessions", 8, "--max-per-peer", 8)
+    idle = []
+    for _ in range(8):
+        s = socket.socket()
+        s.bind(("127.0.0.2", 0))
+        s.connect(("127.0.0.1", v4port))
+        idle.append(s)
+    refused = s4.wait_for(r"refused 127\.0\.0\.2:\d+: too many sessions from your address", 10)
+    check(refused, "no refusal")
+    wait_until(lambda: len(children(s4.pid)) == 4, 10, f"4 sessions: {children(s4.pid)}")
+    st = Student(v4port)
+    first = st.read_until()
+    check("[1/6]" in first, f"a student from another address got {first!r}")
+    st.close()
+    for s in idle:
+        s.close()
+    s4.kill()
+
+
+STUDENT_SNIPPET = r"""
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+buf = b""
+def until(end=b"\n> "):
+    global buf
+    while end not in buf:
+        buf += s.recv(4096)
+    i = buf.index(end) + len(end)
+    out, buf = buf[:i], buf[i:]
+    return out.decode()
+until()
+s.sendall(b"2021123456\n")
+until()
+for target in sys.argv[3:]:
+    s.sendall(target.encode() + b"\n")
+    print(until().replace("\n", " | "), flush=True)
+"""
+
+
+def remote_student_targets():
+    """A student who is not on the course host (another namespace, 192.0.2.1) may not name
+    the course host's loopback (a port scan of it), nor a Teredo address whose client is
+    someone else (the relay would send traffic to a host of their choosing); their own
+    Teredo address is fine, and --no-teredo-check accepts any."""
+    import subprocess
+    if os.geteuid() != 0:
+        skip("needs root for network namespaces")
+    tag = os.getpid()
+    stu, crs = f"v6lab-hs-{tag}", f"v6lab-hc-{tag}"
+
+    def ip(*args):
+        subprocess.run(["ip", *map(str, args)], check=True, capture_output=True)
+    try:
+        ip("netns", "add", stu)
+        ip("netns", "add", crs)
+        ip("link", "add", "hs0", "netns", stu, "type", "veth", "peer", "name", "hc0", "netns", crs)
+        for ns, dev, a in ((stu, "hs0", "192.0.2.1/24"), (crs, "hc0", "192.0.2.2/24")):
+            ip("-n", ns, "addr", "add", a, "dev", dev)
+            ip("-n", ns, "link", "set", dev, "up")
+            ip("-n", ns, "link", "set", "lo", "up")
+        own = "2001:0:4136:e378:8000:63bf:3fff:fdfe"  # a Teredo client behind 192.0.2.1
+        other = "2001:0:4136:e378:8000:63bf:3fff:fdd2"  # ... behind 192.0.2.45
+        for checked in (True, False):
+            extra = () if checked else ("--no-teredo-check",)
+            s4 = Proc(["ip", "netns", "exec", crs, os.path.join(BIN, "ipv4-server"), "--port", "0",
+                       "--once", "--grades", GRADES, *extra])
+            port = s4.wait_for(r"listening on [\d.]+:(\d+)").group(1)
+            p = subprocess.run(["ip", "netns", "exec", stu, sys.executable, "-c", STUDENT_SNIPPET,
+                                "192.0.2.2", port, "::1", other, own],
+                               capture_output=True, text=True, timeout=30)
+            lines = p.stdout.splitlines()
+            check(len(lines) == 3, f"{p.stdout!r} {p.stderr!r}")
+            check("error: ::1 is the course host itself" in lines[0] and "[2/6]" in lines[0],
+                  lines[0])
+            if checked:
+                check(f"error: {other} is the Teredo address of a client behind 192.0.2.45, "
+                      "but you connect from 192.0.2.1" in lines[1] and "[2/6]" in lines[1],
+                      lines[1])
+                check("[3/6]" in lines[2], f"own Teredo address refused: {lines[2]}")
+            else:
+                check("[3/6]" in lines[1], f"--no-teredo-check refused: {lines[1]}")
+            s4.kill()
+    finally:
+        for ns in (stu, crs):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
 def question_forever():
     """A course server that asks question 1 again after every answer: ipv4-client gives up
     after 18 questions (6 x 3 tries) with one line (it sent 4385 answers in 5 s)."""
@@ -307,4 +413,5 @@ if __name__ == "__main__":
                                   ipv6_server_stopped, ipv6_server_idle_flood,
                                   ipv6_server_burst, question_forever, control_sequences,
                                   verdict_before_tokens, questions_deadline,
-                                  wrong_answers_bound)})
+                                  wrong_answers_bound, own_port_target, peer_share,
+                                  remote_student_targets)})

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "v6lab/net.h"
+#include "v6lab/targets.h"
 
 static void ports(void **state)
 {
@@ -91,6 +92,63 @@ static void dual_stack_listener(void **state)
 	assert_non_null(strstr(err, "not a numeric"));
 }
 
+/* The public address a Teredo address embeds, and how peers are grouped for the limits. */
+static void teredo_and_groups(void **state)
+{
+	(void)state;
+	struct in6_addr a;
+	struct in_addr v4;
+	char buf[64];
+	inet_pton(AF_INET6, "2001:0:c633:640a:2826:1221:39cc:9bfd", &a); /* tutorial 06's */
+	assert_true(teredo_client(&a, &v4));
+	assert_string_equal(inet_ntop(AF_INET, &v4, buf, sizeof(buf)), "198.51.100.2");
+	inet_pton(AF_INET6, "2001:db8::1", &a);
+	assert_false(teredo_client(&a, &v4));
+
+	struct sockaddr_storage ss;
+	socklen_t len;
+	assert_true(parse_addr("2001:db8:1:2:aaaa:bbbb:cccc:dddd", 7, &ss, &len));
+	assert_string_equal(peer_group(&ss, buf, sizeof(buf)), "2001:db8:1:2::/64");
+	assert_true(parse_addr("::ffff:192.0.2.7", 7, &ss, &len));
+	assert_string_equal(peer_group(&ss, buf, sizeof(buf)), "192.0.2.7");
+	assert_true(parse_addr("192.0.2.8", 7, &ss, &len));
+	assert_string_equal(peer_group(&ss, buf, sizeof(buf)), "192.0.2.8");
+}
+
+/* Whom a student may name: loopback only from the course host, never the server's port. */
+static void target_rules(void **state)
+{
+	(void)state;
+	struct sockaddr_storage local, remote;
+	socklen_t len;
+	struct in6_addr t;
+	char why[256];
+	parse_addr("127.0.0.1", 40000, &local, &len);
+	parse_addr("198.51.100.2", 40000, &remote, &len);
+	struct target_rules on_host = { &local, 50000, true }, away = { &remote, 50000, true };
+
+	inet_pton(AF_INET6, "::1", &t);
+	assert_int_equal(target_check(&t, 0, &on_host, why, sizeof(why)), ANSWER_OK);
+	assert_int_equal(target_check(&t, 0, &away, why, sizeof(why)), ANSWER_RETRY);
+	assert_string_equal(why, "::1 is the course host itself: give the address of your own "
+				 "IPv6 server");
+	assert_int_equal(target_check(&t, 50000, &on_host, why, sizeof(why)), ANSWER_RETRY);
+	assert_string_equal(why, "[::1]:50000 is this course server itself: give the port of your "
+				 "IPv6 server");
+	assert_int_equal(target_check(&t, 7002, &on_host, why, sizeof(why)), ANSWER_OK);
+
+	inet_pton(AF_INET6, "2001:0:c633:640a:2826:1221:39cc:9bfd", &t); /* behind 198.51.100.2 */
+	assert_int_equal(target_check(&t, 0, &away, why, sizeof(why)), ANSWER_OK);
+	assert_int_equal(target_check(&t, 0, &on_host, why, sizeof(why)), ANSWER_OK);
+	parse_addr("203.0.113.9", 40000, &remote, &len);
+	assert_int_equal(target_check(&t, 0, &away, why, sizeof(why)), ANSWER_RETRY);
+	assert_string_equal(why, "2001:0:c633:640a:2826:1221:39cc:9bfd is the Teredo address of a "
+				 "client behind 198.51.100.2, but you connect from 203.0.113.9: give "
+				 "your own IPv6 server's address");
+	away.teredo_check = false;
+	assert_int_equal(target_check(&t, 0, &away, why, sizeof(why)), ANSWER_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -98,6 +156,8 @@ int main(void)
 		cmocka_unit_test(addresses_in_network_order),
 		cmocka_unit_test(prefixes),
 		cmocka_unit_test(dual_stack_listener),
+		cmocka_unit_test(teredo_and_groups),
+		cmocka_unit_test(target_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

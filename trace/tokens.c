@@ -6,7 +6,10 @@
 #include <ctype.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/ipc.h>
 #include <sys/stat.h>
+
+#include "v6lab_ipc.h"
 
 #define PREFIX_LEN 8 /* "clientK:" */
 #define RANDOM_LEN 20
@@ -81,4 +84,15 @@ void v6lab_tp_addr(const struct sockaddr *sa, socklen_t len, struct v6lab_tp_add
 		inet_ntop(AF_INET, &s4->sin_addr, out->host, sizeof(out->host));
 		out->port = ntohs(s4->sin_port);
 	}
+}
+
+int v6lab_tp_msgget_outcome(int key, int flags, int id)
+{
+	/* The outcome follows from the call: IPC_PRIVATE, or IPC_CREAT | IPC_EXCL, succeeds
+	 * only by creating a queue; without IPC_CREAT a key opens only one that is there.
+	 * IPC_CREAT alone on a key could do either and is recorded as "created". */
+	if (id < 0)
+		return V6LAB_TP_MSGGET_FAILED;
+	return (flags & IPC_CREAT) || key == IPC_PRIVATE ? V6LAB_TP_MSGGET_CREATED
+							  : V6LAB_TP_MSGGET_EXISTING;
 }

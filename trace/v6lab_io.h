@@ -4,7 +4,9 @@
  * between the IPv6 server and its children alike; the kind field tells which).
  * When the bytes read or written carry tokens ("clientK:" + 20 characters), the tokens
  * field holds them, so a token can be followed from hop to hop. Fired by Read, Write and
- * Close in src/lib/wrap.c; catalogue in trace/README.md.
+ * Close in src/lib/wrap.c, and for a student's program by libv6lab-preload.so
+ * (trace/preload/: recv/send/recvfrom/sendto/readv/writev are read and write events there,
+ * and dup/dup2 fire dup); catalogue in trace/README.md.
  */
 #undef LTTNG_UST_TRACEPOINT_PROVIDER
 #define LTTNG_UST_TRACEPOINT_PROVIDER v6lab_io
@@ -73,9 +75,31 @@ LTTNG_UST_TRACEPOINT_EVENT(v6lab_io, close,
 		lttng_ust_field_integer(int, ret, ret)
 		lttng_ust_field_integer(int, err, err)))
 
+/* dup (newfd -1) and dup2 (newfd: the descriptor asked for); kind: what fd is. A student's
+ * server that dup2()s a socket onto 0/1 then reads and writes it under the new number. */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_io, dup_entry,
+	LTTNG_UST_TP_ARGS(int, role, int, fd, int, kind, int, newfd),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_io, role, int, role, role)
+		lttng_ust_field_integer(int, fd, fd)
+		lttng_ust_field_enum(v6lab_io, fdkind, int, kind, kind)
+		lttng_ust_field_integer(int, newfd, newfd)))
+
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_io, dup,
+	LTTNG_UST_TP_ARGS(int, role, int, fd, int, kind, int, newfd, int, ret, int, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_io, role, int, role, role)
+		lttng_ust_field_integer(int, fd, fd)
+		lttng_ust_field_enum(v6lab_io, fdkind, int, kind, kind)
+		lttng_ust_field_integer(int, newfd, newfd)
+		lttng_ust_field_integer(int, ret, ret)
+		lttng_ust_field_integer(int, err, err)))
+
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_io, read_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_io, write_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_io, close_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_io, dup_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_io, dup, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_io, read, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_io, write, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_io, close, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)

@@ -3,7 +3,10 @@
  * Provider v6lab_ipc: the pipe between the IPv6 server and its children, and the System V
  * message queue between the IPv6 server and the IPv4 client (msgget, msgsnd, msgrcv,
  * msgctl). Reads and writes on the pipe are v6lab_io events with kind "pipe".
- * Fired by Pipe() and Msg*() in src/lib/wrap.c; catalogue in trace/README.md.
+ * Fired by Pipe() and Msg*() in src/lib/wrap.c, and for a student's program by
+ * libv6lab-preload.so (trace/preload/), which adds what students used instead: System V
+ * shared memory (shmget, shmat, shmdt, shmctl) and named FIFOs (mkfifo); catalogue in
+ * trace/README.md.
  */
 #undef LTTNG_UST_TRACEPOINT_PROVIDER
 #define LTTNG_UST_TRACEPOINT_PROVIDER v6lab_ipc
@@ -136,6 +139,90 @@ LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, msgctl,
 		lttng_ust_field_integer(int, ret, ret)
 		lttng_ust_field_integer(int, err, err)))
 
+/* System V shared memory and FIFOs: only from libv6lab-preload.so (a student's program). */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, shmget_entry,
+	LTTNG_UST_TP_ARGS(int, role, int, key, size_t, size, int, flags),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_ipc, role, int, role, role)
+		lttng_ust_field_integer_hex(int, key, key)
+		lttng_ust_field_integer(uint64_t, size, size)
+		lttng_ust_field_integer_hex(int, flags, flags)))
+
+/* outcome: as msgget's. */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, shmget,
+	LTTNG_UST_TP_ARGS(int, role, int, key, size_t, size, int, flags, int, id, int, outcome,
+			  int, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_ipc, role, int, role, role)
+		lttng_ust_field_integer_hex(int, key, key)
+		lttng_ust_field_integer(uint64_t, size, size)
+		lttng_ust_field_integer_hex(int, flags, flags)
+		lttng_ust_field_integer(int, id, id)
+		lttng_ust_field_enum(v6lab_ipc, msgget_outcome, int, outcome, outcome)
+		lttng_ust_field_integer(int, err, err)))
+
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, shmat_entry,
+	LTTNG_UST_TP_ARGS(int, role, int, id, int, flags),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_ipc, role, int, role, role)
+		lttng_ust_field_integer(int, id, id)
+		lttng_ust_field_integer_hex(int, flags, flags)))
+
+/* ret: 0 when attached, -1 on error (the address means nothing in a trace). */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, shmat,
+	LTTNG_UST_TP_ARGS(int, role, int, id, int, flags, int, ret, int, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_ipc, role, int, role, role)
+		lttng_ust_field_integer(int, id, id)
+		lttng_ust_field_integer_hex(int, flags, flags)
+		lttng_ust_field_integer(int, ret, ret)
+		lttng_ust_field_integer(int, err, err)))
+
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, shmdt_entry,
+	LTTNG_UST_TP_ARGS(int, role),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_ipc, role, int, role, role)))
+
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, shmdt,
+	LTTNG_UST_TP_ARGS(int, role, int, ret, int, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_ipc, role, int, role, role)
+		lttng_ust_field_integer(int, ret, ret)
+		lttng_ust_field_integer(int, err, err)))
+
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, shmctl_entry,
+	LTTNG_UST_TP_ARGS(int, role, int, id, int, cmd),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_ipc, role, int, role, role)
+		lttng_ust_field_integer(int, id, id)
+		lttng_ust_field_enum(v6lab_ipc, msgctl_cmd, int, cmd, cmd)))
+
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, shmctl,
+	LTTNG_UST_TP_ARGS(int, role, int, id, int, cmd, int, ret, int, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_ipc, role, int, role, role)
+		lttng_ust_field_integer(int, id, id)
+		lttng_ust_field_enum(v6lab_ipc, msgctl_cmd, int, cmd, cmd)
+		lttng_ust_field_integer(int, ret, ret)
+		lttng_ust_field_integer(int, err, err)))
+
+/* path: the FIFO's path ("-" if none); mode: the permission bits asked for. */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, mkfifo_entry,
+	LTTNG_UST_TP_ARGS(int, role, const char *, path, unsigned int, mode),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_ipc, role, int, role, role)
+		lttng_ust_field_string(path, V6LAB_TP_TEXT(path))
+		lttng_ust_field_integer_hex(unsigned int, mode, mode)))
+
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, mkfifo,
+	LTTNG_UST_TP_ARGS(int, role, const char *, path, unsigned int, mode, int, ret, int, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_ipc, role, int, role, role)
+		lttng_ust_field_string(path, V6LAB_TP_TEXT(path))
+		lttng_ust_field_integer_hex(unsigned int, mode, mode)
+		lttng_ust_field_integer(int, ret, ret)
+		lttng_ust_field_integer(int, err, err)))
+
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, pipe_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, msgget_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, msgsnd_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
@@ -146,6 +233,16 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, msgget, LTTNG_UST_TRACEPOINT_LOGLEVEL_I
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, msgsnd, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, msgrcv, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, msgctl, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, shmget_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, shmat_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, shmdt_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, shmctl_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, mkfifo_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, shmget, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, shmat, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, shmdt, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, shmctl, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, mkfifo, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 
 #endif /* V6LAB_IPC_H */
 

@@ -4,7 +4,8 @@
  * UST has no vppid context, so the process tree is in the events themselves: fork in
  * the parent carries the child's pid, fork_child in the child carries getppid(), and
  * start carries the parent of each program. Fired by v6_set_role(), Fork() and Waitpid()
- * in src/lib/wrap.c; catalogue in trace/README.md.
+ * in src/lib/wrap.c, and for a student's program by libv6lab-preload.so (trace/preload/),
+ * with sleep besides; catalogue in trace/README.md.
  */
 #undef LTTNG_UST_TRACEPOINT_PROVIDER
 #define LTTNG_UST_TRACEPOINT_PROVIDER v6lab_process
@@ -73,6 +74,25 @@ LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, waitpid,
 			ret > 0 && (status & 0x7f) != 0 && (status & 0x7f) != 0x7f ? status & 0x7f : 0)
 		lttng_ust_field_integer(int, err, err)))
 
+/* sleep, usleep, nanosleep: only from libv6lab-preload.so (a student's program: the seed's
+ * "concurrent" server slept before each accept). usec: the time asked for. */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, sleep_entry,
+	LTTNG_UST_TP_ARGS(int, role, uint64_t, usec),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_process, role, int, role, role)
+		lttng_ust_field_integer(uint64_t, usec, usec)))
+
+/* ret: the call's (sleep: the seconds left; usleep, nanosleep: 0 or -1). */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, sleep,
+	LTTNG_UST_TP_ARGS(int, role, uint64_t, usec, int, ret, int, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_process, role, int, role, role)
+		lttng_ust_field_integer(uint64_t, usec, usec)
+		lttng_ust_field_integer(int, ret, ret)
+		lttng_ust_field_integer(int, err, err)))
+
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, sleep_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, sleep, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, start, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, fork_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, fork, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)

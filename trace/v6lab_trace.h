@@ -31,4 +31,7 @@ struct v6lab_tp_addr {
 };
 void v6lab_tp_addr(const struct sockaddr *sa, socklen_t len, struct v6lab_tp_addr *out);
 
+/* msgget's outcome field (V6LAB_TP_MSGGET_*) from its key, flags and result. */
+int v6lab_tp_msgget_outcome(int key, int flags, int id);
+
 #endif

@@ -2,6 +2,8 @@
 #include "v6lab/course.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
@@ -56,13 +58,27 @@ static void leave_connecting(struct course_group *g)
 		schedule(g);
 }
 
-/* This client's connect is over (connected or not, at now_ms()): wait until the send times
- * are fixed, and return its own (0: at once). */
-static int64_t group_connected(struct course_group *g, struct course_client *c, bool connected)
+/* When the handshake of connection fd completed, as the kernel saw it: the SYN-ACK is the
+ * last segment it received (nothing else has come yet), so a thread that ran late after
+ * connect() returned cannot change the order of the connections. */
+static int64_t handshake_ms(int fd)
 {
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int64_t now = now_ms();
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return now;
+	return now - ti.tcpi_last_ack_recv;
+}
+
+/* This client's connect is over (fd connected, or -1): wait until the send times are fixed,
+ * and return its own (0: at once). */
+static int64_t group_connected(struct course_group *g, struct course_client *c, int fd)
+{
+	bool connected = fd >= 0;
 	pthread_mutex_lock(&g->lock);
 	if (connected)
-		c->connected_ms = now_ms();
+		c->connected_ms = handshake_ms(fd);
 	leave_connecting(g);
 	while (!g->scheduled && connected) {
 		int64_t left = g->phase_end_ms - now_ms();
@@ -138,7 +154,7 @@ void course_client_run(struct course_client *c)
 		fail(c, "connect", errno);
 	int64_t send_at = 0;
 	if (c->group)
-		send_at = group_connected(c->group, c, fd >= 0);
+		send_at = group_connected(c->group, c, fd);
 	else if (fd >= 0)
 		c->connected_ms = now_ms();
 	if (fd < 0)

@@ -793,7 +793,7 @@ def eintr_everywhere():
         stop.set()
         for t in storms:
             t.join()
-        for pid in (s4.pid, s6.pid):
+        for pid in everyone():  # the children too: one stopped would hold its parent's wait
             try:
                 os.kill(pid, signal.SIGCONT)
             except ProcessLookupError:

@@ -10,15 +10,19 @@
 #include <sys/stat.h>
 
 #include "v6lab_ipc.h"
+/* The token's format has one definition, the programs' (include/v6lab/token.h); by a path
+ * relative to this file, since the preload is built without v6lab's include directory. */
+#include "../include/v6lab/token.h"
 
-#define PREFIX_LEN 8 /* "clientK:" */
-#define RANDOM_LEN 20
-#define TOKEN_LEN (PREFIX_LEN + RANDOM_LEN)
+#define K_AT (sizeof(V6_TOKEN_PREFIX) - 1) /* where K is: right after the prefix */
+_Static_assert(K_AT + 2 == V6_TOKEN_PREFIX_LEN, "the prefix, K and ':' make PREFIX_LEN");
+_Static_assert(V6LAB_TP_TOKENS_MAX >= V6_MAX_CLIENTS * (V6_TOKEN_LEN + 1),
+	       "room for every client's token in one tokens field");
 
 static int alnum_run(const unsigned char *p, const unsigned char *end)
 {
 	int n = 0;
-	while (p + n < end && n <= RANDOM_LEN && isalnum(p[n]))
+	while (p + n < end && n <= V6_TOKEN_RANDOM_LEN && isalnum(p[n]))
 		n++;
 	return n;
 }
@@ -31,22 +35,22 @@ int v6lab_tp_tokens(const void *buf, ssize_t n, char *out, size_t outsz)
 
 	if (outsz)
 		out[0] = '\0';
-	while (end - p >= TOKEN_LEN) {
-		const unsigned char *hit = memmem(p, (size_t)(end - p), "client", 6);
-		if (!hit || end - hit < TOKEN_LEN)
+	while (end - p >= V6_TOKEN_LEN) {
+		const unsigned char *hit = memmem(p, (size_t)(end - p), V6_TOKEN_PREFIX, K_AT);
+		if (!hit || end - hit < V6_TOKEN_LEN)
 			break;
 		/* Exactly 20 characters: a longer run is not a token (the reader would reject it). */
-		if (hit[6] >= '1' && hit[6] <= '9' && hit[7] == ':' &&
-		    alnum_run(hit + PREFIX_LEN, end) == RANDOM_LEN) {
-			if (used + (found ? 1 : 0) + TOKEN_LEN < outsz) {
+		if (hit[K_AT] >= '1' && hit[K_AT] <= '0' + V6_MAX_CLIENTS && hit[K_AT + 1] == ':' &&
+		    alnum_run(hit + V6_TOKEN_PREFIX_LEN, end) == V6_TOKEN_RANDOM_LEN) {
+			if (used + (found ? 1 : 0) + V6_TOKEN_LEN < outsz) {
 				if (found)
 					out[used++] = ',';
-				memcpy(out + used, hit, TOKEN_LEN);
-				used += TOKEN_LEN;
+				memcpy(out + used, hit, V6_TOKEN_LEN);
+				used += V6_TOKEN_LEN;
 				out[used] = '\0';
 			}
 			found++;
-			p = hit + TOKEN_LEN;
+			p = hit + V6_TOKEN_LEN;
 		} else {
 			p = hit + 1;
 		}

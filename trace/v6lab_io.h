@@ -6,7 +6,8 @@
  * field holds them, so a token can be followed from hop to hop. Fired by Read, Write and
  * Close in src/lib/wrap.c, and for a student's program by libv6lab-preload.so
  * (trace/preload/: recv/send/recvfrom/sendto/readv/writev are read and write events there,
- * and dup/dup2 fire dup); catalogue in trace/README.md.
+ * fclose of a stream on a socket or pipe is a close, and dup/dup2 fire dup); catalogue in
+ * trace/README.md.
  */
 #undef LTTNG_UST_TRACEPOINT_PROVIDER
 #define LTTNG_UST_TRACEPOINT_PROVIDER v6lab_io

@@ -5,8 +5,8 @@
  * msgctl). Reads and writes on the pipe are v6lab_io events with kind "pipe".
  * Fired by Pipe() and Msg*() in src/lib/wrap.c, and for a student's program by
  * libv6lab-preload.so (trace/preload/), which adds what students used instead: System V
- * shared memory (shmget, shmat, shmdt, shmctl) and named FIFOs (mkfifo); catalogue in
- * trace/README.md.
+ * shared memory (shmget, shmat, shmdt, shmctl) and named FIFOs (mkfifo, and opening one:
+ * fifo_open); catalogue in trace/README.md.
  */
 #undef LTTNG_UST_TRACEPOINT_PROVIDER
 #define LTTNG_UST_TRACEPOINT_PROVIDER v6lab_ipc
@@ -41,6 +41,13 @@ LTTNG_UST_TRACEPOINT_ENUM(v6lab_ipc, msgctl_cmd,
 		lttng_ust_field_enum_value("IPC_STAT", 2)
 		lttng_ust_field_enum_value("IPC_INFO", 3)
 		lttng_ust_field_enum_range("other", 4, 0x7fffffff)))
+
+/* open's access mode (flags & O_ACCMODE): which end of a FIFO a descriptor is. */
+LTTNG_UST_TRACEPOINT_ENUM(v6lab_ipc, access,
+	LTTNG_UST_TP_ENUM_VALUES(
+		lttng_ust_field_enum_value("O_RDONLY", 0)
+		lttng_ust_field_enum_value("O_WRONLY", 1)
+		lttng_ust_field_enum_value("O_RDWR", 2)))
 
 LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, pipe_entry,
 	LTTNG_UST_TP_ARGS(int, role),
@@ -223,6 +230,31 @@ LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, mkfifo,
 		lttng_ust_field_integer(int, ret, ret)
 		lttng_ust_field_integer(int, err, err)))
 
+/* Opening a FIFO (open, openat, fopen of a path that is one): only from libv6lab-preload.so.
+ * flags: open's (fopen's mode as the open flags it stands for); the open of one end waits
+ * for the other end's (unless O_NONBLOCK), so the time between the two events is that wait.
+ * fd: the new descriptor (-1 on error), whose reads and writes are v6lab_io events with kind
+ * pipe; ino: the FIFO's inode (0 on error), the same at both ends whatever path each used. */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, fifo_open_entry,
+	LTTNG_UST_TP_ARGS(int, role, const char *, path, int, flags),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_ipc, role, int, role, role)
+		lttng_ust_field_string(path, V6LAB_TP_TEXT(path))
+		lttng_ust_field_integer_hex(int, flags, flags)
+		lttng_ust_field_enum(v6lab_ipc, access, int, access, flags & 3)))
+
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_ipc, fifo_open,
+	LTTNG_UST_TP_ARGS(int, role, const char *, path, int, flags, int, fd, uint64_t, ino,
+			  int, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_ipc, role, int, role, role)
+		lttng_ust_field_string(path, V6LAB_TP_TEXT(path))
+		lttng_ust_field_integer_hex(int, flags, flags)
+		lttng_ust_field_enum(v6lab_ipc, access, int, access, flags & 3)
+		lttng_ust_field_integer(int, fd, fd)
+		lttng_ust_field_integer(uint64_t, ino, ino)
+		lttng_ust_field_integer(int, err, err)))
+
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, pipe_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, msgget_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, msgsnd_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
@@ -243,6 +275,8 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, shmat, LTTNG_UST_TRACEPOINT_LOGLEVEL_IN
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, shmdt, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, shmctl, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, mkfifo, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, fifo_open_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_ipc, fifo_open, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 
 #endif /* V6LAB_IPC_H */
 

@@ -5,7 +5,7 @@
  * the parent carries the child's pid, fork_child in the child carries getppid(), and
  * start carries the parent of each program. Fired by v6_set_role(), Fork() and Waitpid()
  * in src/lib/wrap.c, and for a student's program by libv6lab-preload.so (trace/preload/),
- * with sleep besides; catalogue in trace/README.md.
+ * with sleep, spawn (posix_spawn, vfork) and system besides; catalogue in trace/README.md.
  */
 #undef LTTNG_UST_TRACEPOINT_PROVIDER
 #define LTTNG_UST_TRACEPOINT_PROVIDER v6lab_process
@@ -91,6 +91,49 @@ LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, sleep,
 		lttng_ust_field_integer(int, ret, ret)
 		lttng_ust_field_integer(int, err, err)))
 
+/* posix_spawn, posix_spawnp and vfork: only from libv6lab-preload.so. A child that runs
+ * another program: no fork_child (nothing is recorded in it until that program starts,
+ * whose start event has pid = child_pid). path: posix_spawn's path, posix_spawnp's file, "-"
+ * for vfork (the child's exec names it); err: posix_spawn's result (it returns the error),
+ * vfork's errno; child_pid -1 on error. */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, spawn_entry,
+	LTTNG_UST_TP_ARGS(int, role, const char *, path),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_process, role, int, role, role)
+		lttng_ust_field_string(path, V6LAB_TP_TEXT(path))))
+
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, spawn,
+	LTTNG_UST_TP_ARGS(int, role, const char *, path, int, child_pid, int, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_process, role, int, role, role)
+		lttng_ust_field_string(path, V6LAB_TP_TEXT(path))
+		lttng_ust_field_integer(int, child_pid, child_pid)
+		lttng_ust_field_integer(int, err, err)))
+
+/* system(command): only from libv6lab-preload.so. The shell's pid is not known (system
+ * waits for it); a program it execs ("exec prog", or dash's last command) has a start event
+ * with ppid = this process. ret: system's (the wait status, -1); exit_code decoded from it
+ * (-1 when not applicable, 127 when no shell could run the command). */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, system_entry,
+	LTTNG_UST_TP_ARGS(int, role, const char *, command),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_process, role, int, role, role)
+		lttng_ust_field_string(command, V6LAB_TP_TEXT(command))))
+
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_process, system,
+	LTTNG_UST_TP_ARGS(int, role, const char *, command, int, ret, int, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_process, role, int, role, role)
+		lttng_ust_field_string(command, V6LAB_TP_TEXT(command))
+		lttng_ust_field_integer(int, ret, ret)
+		lttng_ust_field_integer(int, exit_code,
+			ret != -1 && (ret & 0x7f) == 0 ? (ret >> 8) & 0xff : -1)
+		lttng_ust_field_integer(int, err, err)))
+
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, spawn_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, spawn, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, system_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, system, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, sleep_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, sleep, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_process, start, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)

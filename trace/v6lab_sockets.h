@@ -3,7 +3,8 @@
  * Provider v6lab_sockets: socket, setsockopt, bind, listen, accept, connect, shutdown.
  * Each call has an X_entry event (the arguments, when the call starts) and an X event
  * (arguments again, the result and errno, when it returns): the time between the two is
- * how long the call blocked. Fired by the wrappers in src/lib/wrap.c; catalogue in
+ * how long the call blocked. Fired by the wrappers in src/lib/wrap.c, and for a student's
+ * program by libv6lab-preload.so (trace/preload/), with poll besides; catalogue in
  * trace/README.md.
  */
 #undef LTTNG_UST_TRACEPOINT_PROVIDER
@@ -146,6 +147,46 @@ LTTNG_UST_TRACEPOINT_EVENT(v6lab_sockets, shutdown,
 		lttng_ust_field_integer(int, ret, ret)
 		lttng_ust_field_integer(int, err, err)))
 
+/* poll, ppoll, select, pselect watching a listening socket: only from libv6lab-preload.so
+ * (a student's server waiting for its clients), and only when a listener is among the
+ * descriptors watched. nfds: poll's count of descriptors, select's first argument;
+ * listeners: the listening sockets among them ("3", "3,4"); timeout_us: -1 = for ever. */
+#define V6LAB_TP_POLL 0
+#define V6LAB_TP_PPOLL 1
+#define V6LAB_TP_SELECT 2
+#define V6LAB_TP_PSELECT 3
+LTTNG_UST_TRACEPOINT_ENUM(v6lab_sockets, wait_call,
+	LTTNG_UST_TP_ENUM_VALUES(
+		lttng_ust_field_enum_value("poll", V6LAB_TP_POLL)
+		lttng_ust_field_enum_value("ppoll", V6LAB_TP_PPOLL)
+		lttng_ust_field_enum_value("select", V6LAB_TP_SELECT)
+		lttng_ust_field_enum_value("pselect", V6LAB_TP_PSELECT)))
+
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_sockets, poll_entry,
+	LTTNG_UST_TP_ARGS(int, role, int, call, int, nfds, const char *, listeners,
+			  int64_t, timeout_us),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_sockets, role, int, role, role)
+		lttng_ust_field_enum(v6lab_sockets, wait_call, int, call, call)
+		lttng_ust_field_integer(int, nfds, nfds)
+		lttng_ust_field_string(listeners, V6LAB_TP_TEXT(listeners))
+		lttng_ust_field_integer(int64_t, timeout_us, timeout_us)))
+
+/* ret: the call's (descriptors ready, 0 = timed out, -1); ready: the listeners among them
+ * (a connection waits: accept will not block), "-" when none. */
+LTTNG_UST_TRACEPOINT_EVENT(v6lab_sockets, poll,
+	LTTNG_UST_TP_ARGS(int, role, int, call, int, nfds, const char *, listeners,
+			  int64_t, timeout_us, int, ret, const char *, ready, int, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_enum(v6lab_sockets, role, int, role, role)
+		lttng_ust_field_enum(v6lab_sockets, wait_call, int, call, call)
+		lttng_ust_field_integer(int, nfds, nfds)
+		lttng_ust_field_string(listeners, V6LAB_TP_TEXT(listeners))
+		lttng_ust_field_integer(int64_t, timeout_us, timeout_us)
+		lttng_ust_field_integer(int, ret, ret)
+		lttng_ust_field_string(ready, V6LAB_TP_TEXT(ready))
+		lttng_ust_field_integer(int, err, err)))
+
 /* Entries are detail (DEBUG_SYSTEM); results are the story (INFO). */
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_sockets, socket_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_sockets, setsockopt_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
@@ -161,6 +202,8 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_sockets, listen, LTTNG_UST_TRACEPOINT_LOGLEV
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_sockets, accept, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_sockets, connect, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_sockets, shutdown, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_sockets, poll_entry, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_SYSTEM)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(v6lab_sockets, poll, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 
 #endif /* V6LAB_SOCKETS_H */
 

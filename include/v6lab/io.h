@@ -9,7 +9,11 @@
 #ifndef V6LAB_IO_H
 #define V6LAB_IO_H
 
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Write all n bytes (loops over short writes and EINTR). Returns n, or -1 with errno. */
@@ -48,5 +52,28 @@ ssize_t read_until(struct rbuf *rb, const char *delim, char *out, size_t outsz,
  * before the peer has read it.
  */
 void close_lingering(int fd, int timeout_ms);
+
+/*
+ * The same close for a server that cannot wait on one peer: connections closed after their
+ * last word while its poll() loop goes on. lingering_add() shuts fd down for writing; it is
+ * closed once the peer has closed too or timeout_ms has passed, by lingering_wait(). When
+ * LINGERING_MAX are waiting already, the longest waiting is closed at once.
+ */
+#define LINGERING_MAX 64
+struct lingering {
+	struct pollfd pfd[LINGERING_MAX];
+	int64_t until[LINGERING_MAX]; /* now_ms() times */
+	int n;
+};
+void lingering_add(struct lingering *l, int fd, int timeout_ms);
+/*
+ * Wait (ppoll() with sigmask) until fd is readable, a signal comes, or a lingering
+ * connection's peer sends, closes or runs out of time; read and drop what those peers sent
+ * and close the ones done. True: fd is readable.
+ */
+bool lingering_wait(struct lingering *l, int fd, const sigset_t *sigmask);
+/* Close them all at once, without lingering: in a child forked from the loop, its copies
+ * (the parent still lingers on the connections). */
+void lingering_forget(struct lingering *l);
 
 #endif

@@ -54,9 +54,10 @@ int proto_question(int q, int nclients, char *buf, size_t bufsz);
 /* The question number of a prompt received by a client ("[k/6] ..." on its last line), 0 if none. */
 int proto_question_number(const char *prompt);
 /* Make what the server sent safe to show on the student's terminal, in place: colour
- * escapes (SGR: ESC [ digits and ; then m) stay; every other escape sequence (a screen clear,
- * an OSC 52 clipboard write, a title) and control character but \n and \t goes. */
-char *proto_for_terminal(char *text);
+ * escapes (SGR: ESC [ digits and ; then m) stay if colour is true; every other escape
+ * sequence (a screen clear, an OSC 52 clipboard write, a title) and control character but
+ * \n and \t goes. */
+char *proto_for_terminal(char *text, bool colour);
 /* Strip the line end ("\n" or "\r\n") of an answer in place. */
 char *proto_chomp(char *line);
 

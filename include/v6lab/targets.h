@@ -27,14 +27,17 @@ bool is_local_address(const struct in6_addr *a);
 
 struct target_rules {
 	const struct sockaddr_storage *peer; /* the student, as the course server sees it */
-	uint16_t own_port;		     /* the course server's listening port */
+	const struct sockaddr_storage *own;  /* the course server's listening socket (bound
+					      * address and port; [::] is dual stack) */
 	bool teredo_check;		     /* a Teredo target must embed the student's address */
 };
 
 /*
  * Check a target the student named (port 0: not named yet). ANSWER_RETRY with the reason in
  * why when: it is the course host's loopback and the student is not on the course host
- * (a port scan of the course host); it is the course server's own port on this host; it is
+ * (a port scan of the course host); a connection to it would reach the course server's own
+ * listening socket (its port on an address it listens on: an IPv6 server on [::1] with the
+ * same port number as a course server on 0.0.0.0 is another socket, and is taken); it is
  * a Teredo address whose client is not the student (the student's IPv4 client and IPv6
  * server sit behind the same NAT, so they show the same public address). A student on the
  * course host (loopback) may name any Teredo address: the tutorials' case.

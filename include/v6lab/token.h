@@ -3,6 +3,10 @@
  * Tokens: what each course IPv6 client sends, and how the student's server passes it on.
  * On the wire: "clientK:" + 20 characters [A-Za-z0-9] + "\r\n" = 30 bytes (K = 1..9,
  * byte 6 is K). The token itself is the 28 printable characters.
+ *
+ * The one definition of the token's format: the programs (src/lib/token.c), the trace
+ * layer's token finder (trace/tokens.c) and scripts/v6trace (scripts/v6tracelib/spec.py
+ * reads the V6_TOKEN_* defines below) all take it from here.
  */
 #ifndef V6LAB_TOKEN_H
 #define V6LAB_TOKEN_H
@@ -12,7 +16,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define V6_TOKEN_PREFIX_LEN 8
+#define V6_TOKEN_PREFIX "client" /* then K and ':' */
+#define V6_TOKEN_PREFIX_LEN 8       /* "clientK:" */
 #define V6_TOKEN_RANDOM_LEN 20
 #define V6_TOKEN_LEN (V6_TOKEN_PREFIX_LEN + V6_TOKEN_RANDOM_LEN)
 #define V6_TOKEN_WIRE_LEN (V6_TOKEN_LEN + 2)

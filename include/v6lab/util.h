@@ -3,6 +3,7 @@
 #ifndef V6LAB_UTIL_H
 #define V6LAB_UTIL_H
 
+#include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -34,5 +35,11 @@ void on_signal(int sig, void (*handler)(int));
  * would sleep through a SIGCHLD that arrived after the last waitpid() (a zombie until the
  * next client). */
 void block_signal(int sig, sigset_t *wait_mask);
+
+/* --version: "PROGRAM (v6lab) VERSION" on stdout, exit 0. */
+_Noreturn void print_version(void);
+
+/* Colour on fd only when it is a terminal and NO_COLOR is unset or empty (no-color.org). */
+bool colour_wanted(int fd);
 
 #endif

@@ -6,7 +6,8 @@ import json
 import signal
 import sys
 
-from . import diagram, export, lint, model, reader, tokens
+from . import diagram, export, lint, reader, state, tokens
+from .version import version
 
 EPILOG = """examples:
   scripts/trace -o /tmp/run -- scripts/exercise   # also writes /tmp/run/v6lab-command.json
@@ -17,9 +18,17 @@ EPILOG = """examples:
   scripts/v6trace diagram /tmp/run --svg /tmp/run.svg
 
 which processes: a trace records every v6lab program of the host. When TRACE holds
-v6lab-command.json (scripts/trace -o DIR -- COMMAND writes it: COMMAND's pid), only COMMAND
-and the processes it started are analysed, as with --ppid; --all-processes (or --ppid 0)
-analyses them all.
+v6lab-command.json (scripts/trace -o DIR -- COMMAND writes it: COMMAND's pid), only COMMAND,
+the processes it started and their children are analysed, and the student's programs the
+preload traced for it with the programs their (untraced) parent started beside them (a
+shell, timeout or a Python harness between COMMAND and them records nothing);
+--all-processes (or --ppid 0) analyses them all, --ppid PID what PID started.
+
+roles: from what each process did. The course's programs are v6lab's own (their role
+field); on the student's side, the process that listens is the IPv6 server, what it forks
+are its children, a process that connects to a server is the IPv4 client (summary shows
+why). Other processes of the command line (shells, timeout, harnesses) have none: they
+are neither followed nor linted.
 
 speed: `tokens` reads a big trace (16 MiB of streams or more) in two processes when the
 machine has two CPUs, each stream's packets cut in two halves in a temporary directory;
@@ -27,37 +36,46 @@ V6TRACE_WORKERS=1 keeps it to one.
 """
 
 
-def _command_ppid(a):
-    """The pid to keep the processes of: --ppid; else, unless --all-processes or --ppid 0,
-    the traced command's (scripts/trace -o DIR -- COMMAND writes DIR/COMMAND_FILE)."""
+def _who(a):
+    """(pid, students) whose processes to keep, or None for all: --ppid PID; else, unless
+    --all-processes or --ppid 0, the traced command's (scripts/trace -o DIR -- COMMAND writes
+    DIR/COMMAND_FILE), with every process the preload traced for it (state.lineage)."""
     if a.all_processes or a.ppid == 0:
         return None
     if a.ppid is not None:
-        return a.ppid
+        return a.ppid, False
     pid = reader.command_pid(a.trace)
-    if pid is not None:
-        print(f"v6trace: only the processes of the traced command (pid {pid}, from "
-              f"{reader.COMMAND_FILE}); --all-processes for every process of the trace",
-              file=sys.stderr)
-    return pid
+    if pid is None:
+        return None
+    print(f"v6trace: only the processes of the traced command (pid {pid}, from "
+          f"{reader.COMMAND_FILE}); --all-processes for every process of the trace",
+          file=sys.stderr)
+    return pid, True
 
 
-def _read(a, want=None):
-    """Events of the trace (of the processes --ppid, or the traced command, started)."""
-    a.ppid = _command_ppid(a)
-    if a.ppid is not None and want is not None:
-        want = dict(want, **model.LINEAGE)
-    events, stats = reader.read(a.trace, want)
-    _warn(stats)
-    if a.ppid is not None:
-        keep = model.started_by(events, a.ppid)
-        events = [e for e in events if e.vpid in keep]
-    return events, stats
+def _keep_of(a):
+    """A function: lineage events -> the vpids to keep (None: all)."""
+    who = _who(a)
+    if who is None:
+        return None
+    return lambda events: state.lineage(events, *who)
 
 
 def _load(a):
-    events, stats = _read(a)
-    return model.Trace(a.trace, events, stats)
+    """The state of the trace (of the processes to keep), with its events and stats."""
+    events, stats = reader.events(a.trace)
+    _warn(stats)
+    keep_of = _keep_of(a)
+    if keep_of is not None:
+        keep = keep_of([e for e in events if e.name in state.LINEAGE])
+        events = [e for e in events if e.vpid in keep]
+    st = state.build(events)
+    st.path, st.events, st.stats = a.trace, events, stats
+    return st
+
+
+def _dump(doc):
+    sys.stdout.write(json.dumps(doc, indent=1) + "\n")
 
 
 def _warn(stats):
@@ -75,16 +93,18 @@ def cmd_summary(a):
     rows = []
     for p in t.ordered():
         rows.append(dict(role=p.role, vpid=p.vpid, parent=p.parent, procname=p.procname,
+                         role_from="behaviour" if p.by_behaviour else "role field",
+                         why=p.why,
                          start_ms=round(t.rel_ms(p.first_ts), 6),
                          end_ms=round(t.rel_ms(p.last_ts), 6),
                          lifetime_ms=round((p.last_ts - p.first_ts) / 1e6, 6),
                          events=dict(sorted(p.by_kind.items())),
                          failed=[dict(t_ms=round(t.rel_ms(ts), 6), call=c, errno=n)
-                                 for ts, c, n in p.failed]))
+                                 for ts, c, n in p.failed],
+                         blocked=[c for c, _, _ in p.blocked]))
     if a.json:
-        json.dump(dict(trace=a.trace, events=t.stats.events, discarded=t.stats.discarded,
-                       processes=rows), sys.stdout, indent=1)
-        print()
+        _dump(dict(trace=a.trace, events=t.stats.events, discarded=t.stats.discarded,
+                   processes=rows))
         return 0
     print(f"{a.trace}: {t.stats.events} events, {len(rows)} processes")
     print(f"{'role':<12} {'vpid':>7} {'parent':>7} {'start ms':>10} {'lifetime ms':>11}  "
@@ -98,6 +118,9 @@ def cmd_summary(a):
         ftext = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in failed.items()) or "-"
         print(f"{r['role']:<12} {r['vpid']:>7} {r['parent'] or '-':>7} {_ms(r['start_ms']):>10} "
               f"{_ms(r['lifetime_ms']):>11}  {kinds}  {ftext}")
+    for r in rows:
+        if r["role_from"] == "behaviour" and r["parent"] is None:
+            print(f"  {r['role']}[{r['vpid']}] ({r['procname']}): {r['why']}")
     return 0
 
 
@@ -112,8 +135,7 @@ def cmd_tree(a):
                     children=[node(t.procs[c]) for c in p.children if c in t.procs])
     roots = [node(p) for p in t.roots()]
     if a.json:
-        json.dump(dict(trace=a.trace, roots=roots), sys.stdout, indent=1)
-        print()
+        _dump(dict(trace=a.trace, roots=roots))
         return 0
 
     def show(n, depth):
@@ -129,61 +151,31 @@ def cmd_tree(a):
 
 
 def cmd_tokens(a):
-    # The fast path: rows (reader.scan), not Events.
-    a.ppid = _command_ppid(a)
-    spec = tokens.ROWS if a.ppid is None else dict(tokens.ROWS, **tokens.LINEAGE_ROWS)
-    rows, lineage, stats = reader.scan(a.trace, spec, side=tokens.LINEAGE_ROWS)
+    # The fast path: rows (reader.scan), the state from the few rows it needs.
+    flows, s, follower, stats = tokens.read(a.trace, _keep_of(a))
     _warn(stats)
-    keep = None
-    if a.ppid is not None:
-        names = {tag: (n, f) for n, (tag, f, _) in tokens.LINEAGE_ROWS.items()}
-        keep = model.started_by([reader.Event(r[0], r[2], r[3], "", names[r[1]][0],
-                                              dict(zip(names[r[1]][1], r[4:])))
-                                 for r in lineage], a.ppid)
     t0 = stats.first_ts or 0
-    flows = tokens.follow_rows(rows, keep)
-    s = tokens.summary(flows)
     if a.json:
-        json.dump(dict(trace=a.trace, summary=s, tokens=tokens.to_json(flows, t0)),
-                  sys.stdout, indent=1)
-        print()
+        _dump(dict(trace=a.trace, summary=s, tokens=tokens.to_json(flows, t0, follower)))
     else:
-        labels = dict(tokens.HOPS)
-        out = []
-        add = out.append
-        for fl in flows:
-            kinds = sorted({f["kind"] for f in fl.flags})
-            add(f"{fl.token}  {'ok' if not kinds else 'FLAGGED: ' + ', '.join(kinds)}\n")
-            prev = None
-            for key, (ts, vpid, role, _, detail) in fl.path():
-                lat = "" if prev is None else f"+{(ts - prev) / 1e6:.3f} ms"
-                extra = f" ({detail})" if detail and key == "verified" else ""
-                add(f"  {(ts - t0) / 1e6:10.3f} ms {lat:>13}  {key:<12} {role}[{vpid}]  "
-                    f"{labels[key]}{extra}\n")
-                prev = ts
-            for f in fl.flags:
-                add(f"  ! {f['kind']} at {f['hop']} ({f['role']}[{f['vpid']}], "
-                    f"{(f['ts'] - t0) / 1e6:.3f} ms): {f['why']}\n")
-        add(f"{s['tokens']} token(s): {s['complete']} complete, {s['lost']} lost, "
-            f"{s['duplicated']} duplicated, {s['altered']} altered, {s['reordered']} reordered\n")
-        sys.stdout.write("".join(out))  # one buffered write
-    return 0 if s["complete"] == s["tokens"] else 1
+        sys.stdout.write(tokens.text(flows, t0, s, follower))  # one buffered write
+    return 0 if tokens.all_complete(s) else 1
 
 
 def cmd_lint(a):
     t = _load(a)
-    found = lint.lint(t)
+    found = lint.lint(t, available=lambda name: reader.declares(a.trace, name))
     if a.json:
-        json.dump(dict(trace=a.trace, findings=found), sys.stdout, indent=1)
-        print()
+        _dump(dict(trace=a.trace, findings=found))
     elif not found:
         print(f"{a.trace}: no finding: the student's programs made none of the classic mistakes")
     else:
         for f in found:
-            where = f"fd {f['fd']}" if f["fd"] is not None else ""
-            print(f"{f['t_ms']:10.3f} ms  {f['role']}[{f['vpid']}] {where}: {f['title']} "
+            where = f" fd {f['fd']}" if f["fd"] is not None else ""
+            print(f"{f['t_ms']:10.3f} ms  {f['role']}[{f['vpid']}]{where}: {f['title']} "
                   f"[{f['kind']}]")
             print(f"              {f['why']}")
+            print(f"              fix: {f['fix']}")
             print(f"              read: {f['read']}")
         print(f"{len(found)} finding(s)")
     return 1 if found else 0
@@ -191,7 +183,7 @@ def cmd_lint(a):
 
 def cmd_export(a):
     t = _load(a)
-    flows = tokens.follow(t.events)
+    flows, _ = tokens.follow(t.events, t)
     doc = export.chrome(t, flows)
     with open(a.chrome, "w") as f:
         json.dump(doc, f)
@@ -219,20 +211,30 @@ def cmd_diagram(a):
             sys.stdout.write(text)
     lines, arrows = diagram.build(t)
     if a.json:
-        json.dump(dict(lifelines=[ln.label for ln in lines],
-                       arrows=[dict(t_ms=round(t.rel_ms(ts), 6), src=str(x), dst=str(y),
-                                    label=lb, style=st) for ts, x, y, lb, st in arrows]),
-                  sys.stdout, indent=1)
-        print()
+        ids = diagram.ids(lines)  # the same ids as the Mermaid participants
+        _dump(dict(lifelines=[dict(id=ids[ln.key], label=ln.label, role=ln.role)
+                              for ln in lines],
+                   arrows=[dict(t_ms=round(t.rel_ms(ts), 6), src=ids[x], dst=ids[y],
+                                label=lb, style=st) for ts, x, y, lb, st in arrows]))
     elif a.svg:
         print(f"wrote {a.svg}: {len(lines)} lifelines, {len(arrows)} arrows")
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad input: one line that says what was wrong and where to look, exit 2."""
+
+    def error(self, message):
+        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="v6trace", description=__doc__, epilog=EPILOG,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    ap = _Parser(prog="v6trace", description=__doc__, epilog=EPILOG,
+                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--version", action="version", version=f"v6trace (v6lab) {version()}")
+    sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND",
+                            parser_class=_Parser)
 
     def add(name, fn, helptext):
         p = sub.add_parser(name, help=helptext, description=helptext)
@@ -252,10 +254,11 @@ def main(argv=None):
     add("summary", cmd_summary, "one row per process: role, vpid, parent, lifetime, events "
         "by kind, failed calls with errno names")
     add("tree", cmd_tree, "the process tree rebuilt from the fork events")
-    add("tokens", cmd_tokens, "every token through every hop, with times and latencies; "
-        "lost, duplicated, altered, reordered tokens flagged (exit 1 if any)")
-    add("lint", cmd_lint, "the classic mistakes of the assignment, from the trace alone "
-        "(exit 1 if any)")
+    add("tokens", cmd_tokens, "every token through every hop its IPC allows, with times and "
+        "latencies; lost, unseen, duplicated, altered, reordered tokens and those of a FAILed "
+        "session flagged, unobservable hops named (exit 1 if any, or a FAIL verdict)")
+    add("lint", cmd_lint, "the classic mistakes of the assignment in the student's "
+        "programs (v6lab's or their own), from the trace alone (exit 1 if any)")
     p = add("export", cmd_export, "Chrome/Perfetto trace-event JSON: a track per process, "
             "spans for connections and blocking calls, a flow arrow per token")
     p.add_argument("--chrome", metavar="OUT.json", required=True)
@@ -264,7 +267,10 @@ def main(argv=None):
     p.add_argument("--mermaid", metavar="OUT.mmd", nargs="?", const="-",
                    help="Mermaid text (to stdout, or to OUT.mmd)")
     p.add_argument("--max-arrows", type=int, default=400, help="draw at most this many (400)")
-    a = ap.parse_args(argv)
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0].startswith("-") and args[0] not in ("-h", "--help", "--version"):
+        ap.error(f"unknown option '{args[0]}': a COMMAND comes first")  # not "COMMAND required"
+    a = ap.parse_args(args)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `v6trace ... | head` ends quietly
     # A run makes millions of small objects and few cycles: the cyclic collector would
     # rescan them over and over (a third of `tokens` on a big trace). Refcounting still

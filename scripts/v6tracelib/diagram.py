@@ -27,14 +27,16 @@ def build(trace):
 
     def client_key(e, index=None):
         # a course client: an ipv6-client process, or one thread of the ipv4-server
-        if e.f.get("role") == "ipv6-client":
+        if trace.role_of(e) == "ipv6-client":
             k = e.vpid
         else:
             k = (e.vpid, e.vtid)
+        thread = k != e.vpid  # the course server runs its clients as threads
         if k not in lines:
             lines[k] = Lifeline(k, "ipv6-client", "ipv6-client")
         if index:
-            lines[k].label = f"ipv6-client {index}"
+            lines[k].label = (f"ipv6-client {index} (ipv4-server thread {e.vtid})" if thread
+                              else f"ipv6-client {index}")
         return k
 
     v6_servers = [p.vpid for p in trace.ordered() if p.role == "ipv6-server" and not p.is_child]
@@ -53,12 +55,10 @@ def build(trace):
             p = procs[p.parent]
         return proc_key(p.vpid)
 
-    entries = {}
+    hops = {}  # id(event) -> (hop key, time, tokens): the token flow's, event by event
+    tk.follow(trace.events, trace, on_hop=lambda e, *h: hops.__setitem__(id(e), h))
     for e in trace.events:
-        s, f, role = e.short, e.f, e.f.get("role")
-        if e.name in tk.ENTRY:
-            entries[(e.vtid, tk.ENTRY[e.name])] = e.ts
-            continue
+        s, f, role = e.short, e.f, trace.role_of(e)
         if s == "connect" and f.get("ret", -1) in (0, -1) and f.get("err", 0) in (0, 115):
             if role in ("ipv6-client", "ipv4-server") and v6_servers:
                 arrows.append((e.ts, client_key(e), v6_servers[0], "connect", "solid"))
@@ -73,14 +73,12 @@ def build(trace):
                     f": {f.get('ok')}/{f.get('expected')}, concurrent: {f.get('concurrent')}"
                 arrows.append((e.ts, session_server(e.vpid), proc_key(clients[0]),
                                f"verdict {text}", "solid"))
-        h = tk.hop_of(e)
+        h = hops.get(id(e))
         if h is None:
             continue
-        key, toks = h
+        key, ts, toks = h  # ts: a token leaves when its write starts (X_entry)
         names = " ".join(t[:7] for t in toks)
-        if e.name in tk.ENTRY.values():  # a token leaves when its write starts
-            e = type(e)(entries.pop((e.vtid, e.name), e.ts), e.vpid, e.vtid, e.procname,
-                        e.name, e.f)
+        e = type(e)(ts, e.vpid, e.vtid, e.procname, e.name, e.f)
         if key == "sent":
             arrows.append((e.ts, client_key(e, int(toks[0][6])), None, f"token {names}", "token"))
         elif key == "child-read":
@@ -93,11 +91,11 @@ def build(trace):
         elif key == "pipe-write" and e.vpid in main_server:
             arrows.append((e.ts, proc_key(e.vpid), proc_key(main_server[e.vpid]),
                            f"pipe {names}", "solid"))
-        elif key == "msgsnd":
+        elif key in ("msgsnd", "fifo-write"):
             clients = [p.vpid for p in trace.ordered() if p.role == "ipv4-client"]
             if clients:
                 arrows.append((e.ts, proc_key(e.vpid), proc_key(clients[0]),
-                               f"msgsnd {names}", "queue"))
+                               f"{'msgsnd' if key == 'msgsnd' else 'FIFO'} {names}", "queue"))
         elif key == "reply" and v4_servers:
             arrows.append((e.ts, proc_key(e.vpid), v4_servers[0],
                            f"reply: {len(toks)} tokens", "solid"))
@@ -107,7 +105,8 @@ def build(trace):
     ordered = sorted(lines.values(), key=lambda ln: (order.get(ln.role, 5),
                      _first(arrows, ln.key)))
     used = {a[1] for a in arrows} | {a[2] for a in arrows}
-    return [ln for ln in ordered if ln.key in used or ln.role != "ipv6-client"], arrows
+    keep = [ln for ln in ordered if ln.key in used or ln.role not in ("ipv6-client", "other")]
+    return keep, arrows
 
 
 def _first(arrows, key):
@@ -127,15 +126,24 @@ def svg(trace, max_arrows=400):
     height = top + row * (len(arrows) + 2) + (20 if cut else 0)
     colours = {"ipv4-server": "#d8e8ff", "ipv6-client": "#ffe8c8", "ipv6-server": "#d8f5d8",
                "ipv4-client": "#f5d8f0"}
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+    title = f"v6lab run: {trace.path}"
+    legend = (("solid", "#333", "call (connect, pipe, reply, verdict)"),
+              ("token", "#c05000", "a token written"), ("queue", "#6a2ca0", "message queue / FIFO"),
+              ("dashed", "#333", "fork()"))
+    height += 40  # the legend under the last arrow
+    # viewBox, and the width of the window it is shown in: a browser scales it to fit
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 24}" '
+           f'width="100%" preserveAspectRatio="xMinYMin meet" '
            f'font-family="sans-serif" font-size="11">',
-           f'<title>v6lab run: {escape(trace.path)}</title>',
+           f'<title>{escape(title)}</title>',
            '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="8" refY="4" '
            'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#333"/></marker></defs>',
-           '<rect width="100%" height="100%" fill="white"/>']
+           '<rect width="100%" height="100%" fill="white"/>',
+           f'<text x="4" y="{height + 16}" font-size="13" font-weight="bold">'
+           f'{escape(title)}</text>']
     for ln in lines:
         cx = x[ln.key]
-        out.append(f'<line x1="{cx}" y1="{top - 20}" x2="{cx}" y2="{height - 10}" '
+        out.append(f'<line x1="{cx}" y1="{top - 20}" x2="{cx}" y2="{height - 50}" '
                    'stroke="#999" stroke-dasharray="4,3"/>')
         out.append(f'<rect x="{cx - col // 2 + 6}" y="10" width="{col - 12}" height="36" rx="4" '
                    f'fill="{colours.get(ln.role, "#eee")}" stroke="#555"/>')
@@ -151,21 +159,35 @@ def svg(trace, max_arrows=400):
         out.append(f'<text x="{(x1 + x2) / 2}" y="{y - 4}" text-anchor="middle" '
                    f'fill="{colour}">{escape(label)}</text>')
     if cut:
-        out.append(f'<text x="4" y="{height - 8}">... {cut} more arrows (see --max-arrows)</text>')
+        out.append(f'<text x="4" y="{height - 48}">... {cut} more arrows (see --max-arrows)</text>')
+    lx = 4
+    for style, colour, what in legend:  # the legend: what each kind of arrow is
+        y = height - 14
+        dash = ' stroke-dasharray="5,3"' if style in ("dashed", "queue") else ""
+        out.append(f'<line class="legend" x1="{lx}" y1="{y}" x2="{lx + 30}" y2="{y}" '
+                   f'stroke="{colour}"{dash} marker-end="url(#arrow)"/>')
+        out.append(f'<text class="legend" x="{lx + 36}" y="{y + 4}" fill="{colour}">'
+                   f'{escape(what)}</text>')
+        lx += 46 + 6 * len(what)
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
 
+def ids(lines):
+    """A lifeline's id in Mermaid and in `diagram --json`: p0, p1, ... in display order."""
+    return {ln.key: f"p{i}" for i, ln in enumerate(lines)}
+
+
 def mermaid(trace, max_arrows=400):
     lines, arrows = build(trace)
-    ids = {ln.key: f"p{i}" for i, ln in enumerate(lines)}
+    ids_ = ids(lines)
     out = ["sequenceDiagram"]
     for ln in lines:
-        out.append(f"    participant {ids[ln.key]} as {ln.label}")
+        out.append(f"    participant {ids_[ln.key]} as {ln.label}")
     for ts, a, b, label, style in arrows[:max_arrows]:
         op = "-->>" if style in ("dashed", "queue") else "->>"
         text = label.replace(";", ",").replace("#", "")
-        out.append(f"    {ids[a]}{op}{ids[b]}: {text} ({trace.rel_ms(ts):.1f} ms)")
+        out.append(f"    {ids_[a]}{op}{ids_[b]}: {text} ({trace.rel_ms(ts):.1f} ms)")
     if len(arrows) > max_arrows:
-        out.append(f"    Note over {ids[lines[0].key]}: {len(arrows) - max_arrows} more arrows")
+        out.append(f"    Note over {ids_[lines[0].key]}: {len(arrows) - max_arrows} more arrows")
     return "\n".join(out) + "\n"

@@ -16,6 +16,8 @@ def chrome(trace, flows):
         out.append(dict(ph="M", name="process_name", pid=p.vpid, tid=p.vpid, args=dict(name=name)))
         out.append(dict(ph="M", name="process_sort_index", pid=p.vpid, tid=p.vpid,
                         args=dict(sort_index=i)))
+    for (vpid, vtid), name in thread_names(trace).items():
+        out.append(dict(ph="M", name="thread_name", pid=vpid, tid=vtid, args=dict(name=name)))
     open_calls, conns = {}, {}
     for e in trace.events:
         s, f = e.short, e.f
@@ -50,7 +52,7 @@ def chrome(trace, flows):
                         args=dict(fd=fd)))
     # a flow per token: s at its first hop, t at each middle hop, f at its last
     for n, fl in enumerate(flows, 1):
-        path = fl.path()
+        path = fl.observed()
         for i, (key, (ts, vpid, role, _, _)) in enumerate(path):
             tid = next((e.vtid for e in _at(trace, vpid, ts)), vpid)
             out.append(dict(ph="i", s="t", name=f"{fl.token[:7]} {key}", cat="token", pid=vpid,
@@ -63,7 +65,30 @@ def chrome(trace, flows):
                 out.append(ev)
     return {"traceEvents": out, "displayTimeUnit": "ms",
             "otherData": {"source": "scripts/v6trace export", "trace": trace.path,
-                          "tokens": len(flows), "hops": [k for k, _ in tk.HOPS]}}
+                          "tokens": len(flows), "hops": list(tk.HOPS)}}
+
+
+def thread_names(trace):
+    """A name for every thread that has events: "main" for a process's first thread, "course
+    client K" for one of the course server's client threads (K from the token it wrote),
+    else "thread TID"."""
+    names = {}
+    for e in trace.events:
+        key = (e.vpid, e.vtid)
+        if e.vtid == e.vpid:
+            names[key] = "main"
+        elif not names.get(key, "thread ").startswith("course client"):
+            k = _client_index(trace, e)
+            names[key] = f"course client {k}" if k else f"thread {e.vtid}"
+    return names
+
+
+def _client_index(trace, e):
+    """K if e is the course server's write of a token (clientK:...) from a thread."""
+    if e.short != "write" or trace.role_of(e) != "ipv4-server":
+        return None
+    toks = str(e.f.get("tokens") or "")
+    return int(toks[6]) if toks.startswith("client") and toks[6:7].isdigit() else None
 
 
 _index = {}

@@ -1,14 +1,21 @@
 # SPDX-License-Identifier: MIT
-"""Reading a v6lab trace with babeltrace2's Python bindings (bt2), fast.
+"""Reading a v6lab trace with babeltrace2's Python bindings (bt2), fast: one pipeline.
 
 bt2's convenient API (TraceCollectionMessageIterator, msg.event.payload_field[...]) wraps
 every message, event, field and clock snapshot in a Python object and runs the graph once
 per message: about 8 µs an event, several times `babeltrace2 TRACE >/dev/null`. Here the
 graph is the same (source.ctf.fs per trace -> filter.utils.muxer -> our sink) but the sink
 takes the messages in batches and reads them through bt2's native layer (the SWIG
-functions under the wrappers): the event's name is looked up once per event class, and an
-event whose name is not wanted costs a few native calls, no Python object.
-"""
+functions under the wrappers), with code generated once per event class: the fields asked
+for, in the order asked, an early exit on a "positive" field (ntokens: an io event with no
+token in its bytes costs two native calls), and enum fields read as their labels, which
+come from the trace's own metadata (the providers' enum lists: no copy of them here). An
+event class nobody asked for costs a dict lookup.
+
+Everything goes through scan(): rows (ts, tag, context..., field...) for the token flow,
+and events() (every field of every event, as Event objects) for the other commands, on the
+same graph. A big trace's stream files are split across two processes (one half of each
+stream's packets each) and the rows merged by time."""
 import json
 import operator
 import os
@@ -22,32 +29,25 @@ from bt2 import message as _bt2_message
 from bt2 import _native_bt as N
 from bt2 import utils as _bt2_utils
 
-# Enum fields of the v6lab providers (trace/README.md): value -> label, as babeltrace2 prints.
-ENUMS = {
-    "role": {0: "other", 1: "ipv4-server", 2: "ipv4-client", 3: "ipv6-server", 4: "ipv6-client"},
-    "kind": {0: "closed", 1: "socket", 2: "pipe", 3: "tty", 4: "file", 5: "other"},
-    "family": {0: "AF_UNSPEC", 1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6"},
-    "outcome": {0: "failed", 1: "created", 2: "existing"},
-    "cmd": {0: "IPC_RMID", 1: "IPC_SET", 2: "IPC_STAT", 3: "IPC_INFO"},
-}
+from .state import Event  # noqa: F401 (reader.Event: what events() returns)
+
+ALL = "*"  # Want(fields=ALL): every payload field; spec key ALL: every other event class
+CONTEXT = ("vpid", "vtid")
 
 
-class Event:
-    """One event: ts (ns from origin), vpid, vtid, procname, name ('v6lab_io:read'), f
-    (payload: field name -> int or str, enums as their label)."""
-    __slots__ = ("ts", "vpid", "vtid", "procname", "name", "f")
+class Want:
+    """What to read of one event class: tag (the row's second item; None: the event's
+    name), fields (names, or ALL), positive (a field: no row when it is <= 0), once (a row
+    only the first time a process shows these field values), as_dict (the fields as one
+    dict, name -> value, instead of one item each). entry_of: this class is the X_entry of
+    event class entry_of: no row of its own, its time goes at the end of the next entry_of
+    row of the same thread (None if none came first): when the call began."""
+    __slots__ = ("tag", "fields", "positive", "once", "as_dict", "entry_of")
 
-    def __init__(self, ts, vpid, vtid, procname, name, f):
-        self.ts, self.vpid, self.vtid, self.procname, self.name, self.f = \
-            ts, vpid, vtid, procname, name, f
-
-    @property
-    def short(self):
-        """'read' for 'v6lab_io:read'."""
-        return self.name.split(":", 1)[1]
-
-    def __repr__(self):
-        return f"Event({self.ts}, {self.vpid}, {self.name}, {self.f})"
+    def __init__(self, tag=None, fields=(), positive=None, once=False, as_dict=False,
+                 entry_of=None):
+        self.tag, self.fields, self.positive, self.once, self.as_dict, self.entry_of = \
+            tag, fields, positive, once, as_dict, entry_of
 
 
 # Written by `scripts/trace -o DIR -- COMMAND` next to the CTF trace: {"command_pid": N}.
@@ -65,11 +65,11 @@ def command_pid(path):
 
 
 def trace_dirs(path):
-    """The CTF traces under path (directories holding a 'metadata' file)."""
+    """The CTF traces under path (directories holding a 'metadata' file), absolute."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such trace directory")
     found = []
-    for root, _, files in os.walk(path):
+    for root, _, files in os.walk(os.path.abspath(path)):
         if "metadata" in files:
             found.append(root)
     if not found:
@@ -78,61 +78,137 @@ def trace_dirs(path):
     return sorted(found)
 
 
-class _Enum(dict):
-    """value -> label, or the value itself when it has no label."""
+def declares(path, name):
+    """Does the trace's metadata declare event class `name` (even if none was recorded)?
+    LTTng writes the metadata as text, packetized or not: the name appears as such."""
+    needle = f'"{name}"'.encode()
+    for d in trace_dirs(path):
+        try:
+            with open(os.path.join(d, "metadata"), "rb") as f:
+                if needle in f.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+class _Labels(dict):
+    """An enum's value -> label, from its field class's mappings (the trace's metadata); a
+    value outside every mapping reads as itself."""
+
+    def __init__(self, fc):
+        super().__init__()
+        self.ranges = []
+        for label, mapping in fc.items():
+            for r in mapping.ranges:
+                if r.upper - r.lower < 64:
+                    for v in range(r.lower, r.upper + 1):
+                        self.setdefault(v, label)
+                else:
+                    self.ranges.append((r.lower, r.upper, label))
+
     def __missing__(self, v):
+        for lo, hi, label in self.ranges:
+            if lo <= v <= hi:
+                self[v] = label
+                return label
         return v
 
 
-def _decoder(field_class, only=None):
-    """A function reading the members of a structure field (all, or those named in only)
-    into a dict: straight-line code made once per event class, since it runs per event."""
-    if field_class is None:
-        return None
-    lines, env = [], {"B": N.field_structure_borrow_member_field_by_index_const}
-    for i, (name, member) in enumerate(field_class.items()):
-        if only is not None and name not in only:
-            continue
-        fc = member.field_class
-        if isinstance(fc, bt2._SignedIntegerFieldClassConst):
-            get = "N.field_integer_signed_get_value"
-        elif isinstance(fc, bt2._UnsignedIntegerFieldClassConst):
-            get = "N.field_integer_unsigned_get_value"
-        elif isinstance(fc, bt2._StringFieldClassConst):
-            get = "N.field_string_get_value"
+def _getter(fc):
+    if isinstance(fc, bt2._SignedIntegerFieldClassConst):
+        return N.field_integer_signed_get_value
+    if isinstance(fc, bt2._UnsignedIntegerFieldClassConst):
+        return N.field_integer_unsigned_get_value
+    if isinstance(fc, bt2._StringFieldClassConst):
+        return N.field_string_get_value
+    return None  # no v6lab field is of another class
+
+
+def _row_maker(ec, want, context, append, entries, paired, marks=None):
+    """f(ev, ts): append the row of an event of class ec (see Want), or nothing. entries:
+    (vtid, event name) -> time of an X_entry not yet paired; paired: whether the rows of ec
+    end with the time of their X_entry. marks: None, or (a half of a split trace) a list
+    that gets (ts, vtid, event name) of every X_entry instead: its X is paired by _pair."""
+    env = {"B": N.field_structure_borrow_member_field_by_index_const, "A": append,
+           "P": N.event_borrow_payload_field_const, "C": N.event_borrow_common_context_field_const,
+           "D": entries}
+    ctx_fc = ec.stream_class.event_common_context_field_class
+    cnames = list(ctx_fc.keys()) if ctx_fc is not None else []
+    ctx = []
+    for cname in context:
+        if cname in cnames:
+            i = cnames.index(cname)
+            env[f"c{i}"] = _getter(ctx_fc[cname].field_class)
+            ctx.append(f"c{i}(B(c, {i}))")
         else:
-            continue  # not used by v6lab
-        g = f"g{i}"
-        env[g] = eval(get, {"N": N})
-        value = f"{g}(B(p, {i}))"
-        if name in ENUMS:
-            env[f"E{i}"] = _Enum(ENUMS[name])
+            ctx.append("0" if cname != "procname" else "''")
+    if want.entry_of is not None:  # an X_entry: remembered for its X, no row
+        tid = ctx[1] if len(ctx) > 1 else 0
+        if marks is not None:  # a half of a split trace: paired after the merge
+            env["M"] = marks.append
+            src = f"def row(ev, ts):\n    c = C(ev)\n    M((ts, {tid}, {want.entry_of!r}))\n"
+        else:
+            src = f"def row(ev, ts):\n    c = C(ev)\n    D[({tid}, {want.entry_of!r})] = ts\n"
+        exec(src, env)
+        return env["row"]
+    pfc = ec.payload_field_class
+    members = list(pfc.keys()) if pfc is not None else []
+    fields = members if want.fields == ALL else list(want.fields)
+    body, values = ["    p = P(ev)"], []
+    if paired:  # the X: its X_entry's time, whether or not it makes a row
+        body = ["    c = C(ev)", f"    e = D.pop(({ctx[1]}, {ec.name!r}), None)", "    p = P(ev)"]
+    positive = want.positive
+    if positive is not None and positive in members:
+        i = members.index(positive)
+        env["gp"] = _getter(pfc[positive].field_class)
+        body += [f"    n = gp(B(p, {i}))", "    if n <= 0:", "        return"]
+    for name in fields:
+        if name not in members:
+            values.append((name, "None"))
+            continue
+        i = members.index(name)
+        if name == positive:
+            values.append((name, "n"))
+            continue
+        fc = pfc[name].field_class
+        g = _getter(fc)
+        if g is None:
+            values.append((name, "None"))
+            continue
+        env[f"g{i}"] = g
+        value = f"g{i}(B(p, {i}))"
+        if isinstance(fc, bt2._EnumerationFieldClassConst):
+            env[f"E{i}"] = _Labels(fc)
             value = f"E{i}[{value}]"
-        lines.append(f"{name!r}: {value}")
-    src = "def decode(p):\n    return {" + ", ".join(lines) + "}\n"
+        values.append((name, value))
+    if not paired:
+        body.append("    c = C(ev)")
+    else:
+        values.append(("entry", "e"))
+    tag = ec.name if want.tag is None else want.tag
+    if want.as_dict:
+        items = ", {" + ", ".join(f"{n!r}: {v}" for n, v in values) + "}"
+    else:
+        items = "".join(f", {v}" for _, v in values)
+    head = ", ".join(ctx)
+    if want.once:  # (not with as_dict: the key must be hashable)
+        env["S"] = set()
+        body.append(f"    k = ({head}{items})")
+        body += ["    if k in S:", "        return", "    S.add(k)"]
+        body.append(f"    A((ts, {tag!r}) + k)")
+    else:
+        body.append(f"    A((ts, {tag!r}, {head}{items}))")
+    src = "def row(ev, ts):\n" + "\n".join(body) + "\n"
     exec(src, env)
-    return env["decode"]
-
-
-class _Class:
-    """What we know of one event class: its name, and how to read it."""
-    __slots__ = ("name", "payload", "context")
-
-    def __init__(self, ptr, fields):
-        ec = _bt2_event_class._EventClassConst._create_from_ptr_and_get_ref(ptr)
-        self.name = ec.name
-        only = fields.get(self.name) if fields else None
-        self.payload = _decoder(ec.payload_field_class, only)
-        self.context = _decoder(ec.stream_class.event_common_context_field_class,
-                                ("vpid", "vtid") if fields else None)
+    return env["row"]
 
 
 class Stats:
-    """Counted while reading: events, events per name, discarded events."""
+    """Counted while reading: events, discarded events, the first event's time."""
 
     def __init__(self):
         self.events = 0
-        self.by_name = {}
         self.discarded = 0
         self.first_ts = None  # time of the first event (decoded or not)
 
@@ -152,148 +228,21 @@ class _Sink(bt2._UserSinkComponent):
 
 
 class _Job:
-    def __init__(self, want, on_event, stats):
-        self.want, self.on_event, self.stats = want, on_event, stats
-        # want as a dict: event name -> the payload fields to decode (a speed-up)
-        self.fields = want if isinstance(want, dict) else None
-        self.classes = {}  # event class pointer (int) -> _Class
-
-    def _new_class(self, cp, ptr):
-        c = _Class(ptr, self.fields)
-        want = self.want is None or c.name in self.want
-        entry = self.classes[cp] = [0, c.name, want, c.context, c.payload]
-        return entry
-
-    def take(self, msgs):
-        EVENT = N.MESSAGE_TYPE_EVENT
-        DISCARDED = N.MESSAGE_TYPE_DISCARDED_EVENTS
-        get_type, put = N.message_get_type, N.message_put_ref
-        borrow_event = N.message_event_borrow_event_const
-        borrow_class = N.event_borrow_class_const
-        borrow_cs = N.message_event_borrow_default_clock_snapshot_const
-        ns = N.clock_snapshot_get_ns_from_origin
-        payload, context = N.event_borrow_payload_field_const, N.event_borrow_common_context_field_const
-        classes, on_event, stats = self.classes, self.on_event, self.stats
-        if stats.first_ts is None:
-            for m in msgs:
-                if get_type(m) == EVENT:
-                    stats.first_ts = ns(borrow_cs(m))[1]
-                    break
-        for m in msgs:
-            t = get_type(m)
-            if t == EVENT:
-                ev = borrow_event(m)
-                cp = int(borrow_class(ev))
-                c = classes.get(cp) or self._new_class(cp, borrow_class(ev))
-                c[0] += 1
-                if c[2]:
-                    ctx = c[3](context(ev)) if c[3] else {}
-                    on_event(Event(ns(borrow_cs(m))[1], ctx.get("vpid", 0), ctx.get("vtid", 0),
-                                   ctx.get("procname", ""), c[1],
-                                   c[4](payload(ev)) if c[4] else {}))
-            elif t == DISCARDED:
-                mo = _bt2_message._DiscardedEventsMessageConst._create_from_ptr_and_get_ref(m)
-                stats.discarded += mo.count or 0
-            put(m)
-
-    def finish(self):
-        for count, name, *_ in self.classes.values():
-            self.stats.by_name[name] = self.stats.by_name.get(name, 0) + count
-        self.stats.events = sum(self.stats.by_name.values())
-
-
-def read(path, want=None, on_event=None):
-    """Read every trace under path in time order. want: the event names to decode (None:
-    all; a dict name -> field names decodes only those fields, and only vpid and vtid);
-    on_event(Event) is called for each (default: collect them).
-    Returns (events or None, Stats)."""
-    events = [] if on_event is None else None
-    stats = Stats()
-    job = _Job(want, on_event or events.append, stats)
-    _run(trace_dirs(path), job)
-    job.finish()
-    return events, stats
-
-
-# --- rows: the fast path (v6trace tokens) -----------------------------------------------
-#
-# read() makes an Event (and a dict of fields) for every wanted event. scan() makes one
-# tuple per event that can matter, (ts, tag, vpid, vtid, field...), with code generated per
-# event class: the fields it asks for, in its order, and an early exit on a "positive" field
-# (ntokens: an io event with no token in its bytes costs two native calls). Event classes it
-# does not ask for cost a dict lookup. The trace's stream files can be split across two
-# processes (one CPU's file each, say) and the rows merged by time.
-
-def _getter(fc):
-    if isinstance(fc, bt2._SignedIntegerFieldClassConst):
-        return N.field_integer_signed_get_value
-    if isinstance(fc, bt2._UnsignedIntegerFieldClassConst):
-        return N.field_integer_unsigned_get_value
-    if isinstance(fc, bt2._StringFieldClassConst):
-        return N.field_string_get_value
-    return None
-
-
-def _row_maker(ec, tag, fields, positive, append):
-    """f(ev, ts): append (ts, tag, vpid, vtid, *fields) for an event of class ec, or
-    nothing when the field `positive` is <= 0. Enum fields read as their label."""
-    env = {"B": N.field_structure_borrow_member_field_by_index_const, "A": append,
-           "P": N.event_borrow_payload_field_const, "C": N.event_borrow_common_context_field_const}
-    ctx_fc = ec.stream_class.event_common_context_field_class
-    names = list(ctx_fc.keys()) if ctx_fc is not None else []
-    ctx = []
-    for cname in ("vpid", "vtid"):
-        if cname in names:
-            i = names.index(cname)
-            env[f"c{i}"] = _getter(ctx_fc[cname].field_class)
-            ctx.append(f"c{i}(B(c, {i}))")
-        else:
-            ctx.append("0")
-    pfc = ec.payload_field_class
-    members = list(pfc.keys()) if pfc is not None else []
-    body, values = ["    p = P(ev)"], []
-    if positive is not None and positive in members:
-        i = members.index(positive)
-        env["gp"] = _getter(pfc[positive].field_class)
-        body += [f"    n = gp(B(p, {i}))", "    if n <= 0:", "        return"]
-    for name in fields:
-        if name not in members:
-            values.append("None")
-            continue
-        i = members.index(name)
-        if name == positive:
-            values.append("n")
-            continue
-        g = _getter(pfc[name].field_class)
-        if g is None:
-            values.append("None")
-            continue
-        env[f"g{i}"] = g
-        value = f"g{i}(B(p, {i}))"
-        if name in ENUMS:
-            env[f"E{i}"] = _Enum(ENUMS[name])
-            value = f"E{i}[{value}]"
-        values.append(value)
-    body.append("    c = C(ev)")
-    body.append(f"    A((ts, {tag!r}, {ctx[0]}, {ctx[1]}" + "".join(f", {v}" for v in values) + "))")
-    src = "def row(ev, ts):\n" + "\n".join(body) + "\n"
-    exec(src, env)
-    return env["row"]
-
-
-class _RowJob:
-    def __init__(self, spec, side, stats):
-        self.spec, self.side_names, self.stats = spec, side, stats
+    def __init__(self, spec, side, context, stats, marks=None):
+        self.spec, self.side_names, self.context, self.stats = spec, side, context, stats
+        self.marks = marks  # a half of a split trace: X_entry times, paired after the merge
         self.rows, self.side = [], []
         self.makers = {}  # event class pointer (int) -> row maker, or None (not asked for)
-        self.names = {}   # event class pointer -> name
+        self.entries = {}  # (vtid, event name) -> time of its X_entry, not yet paired
+        self.paired = {w.entry_of for w in spec.values() if w.entry_of}
 
     def _new_class(self, cp, ptr):
         ec = _bt2_event_class._EventClassConst._create_from_ptr_and_get_ref(ptr)
-        self.names[cp] = ec.name
-        s = self.spec.get(ec.name)
+        want = self.spec.get(ec.name) or self.spec.get(ALL)
         out = self.side if ec.name in self.side_names else self.rows
-        mk = self.makers[cp] = None if s is None else _row_maker(ec, *s, out.append)
+        mk = self.makers[cp] = None if want is None else \
+            _row_maker(ec, want, self.context, out.append, self.entries,
+                       ec.name in self.paired, self.marks)
         return mk
 
     def take(self, msgs):
@@ -328,7 +277,7 @@ class _RowJob:
 
 
 def _run(inputs, job):
-    """Run source.ctf.fs on each input -> muxer -> job (a _RowJob or _Job)."""
+    """Run source.ctf.fs on each input -> muxer -> job."""
     graph = bt2.Graph()
     fs = bt2.find_plugin("ctf").source_component_classes["fs"]
     mux = graph.add_component(bt2.find_plugin("utils").filter_component_classes["muxer"], "mux")
@@ -343,11 +292,31 @@ def _run(inputs, job):
     graph.run()
 
 
-def _scan_one(inputs, spec, side):
+def _scan_one(inputs, spec, side, context, marks=None):
     stats = Stats()
-    job = _RowJob(spec, side, stats)
+    job = _Job(spec, side, context, stats, marks)
     _run(inputs, job)
     return job.rows, job.side, stats
+
+
+def _pair(rows, names, marks):
+    """Rows in time order (the two halves merged) with the time of their X_entry: the last
+    one of the same thread and call before the row, from marks (ts, vtid, event name; in
+    time order). names: row tag -> event name, for the paired events. A thread's calls are
+    paired in the whole trace's time order, not in a half's: its events go to whichever
+    CPU's stream it ran on, and the halves cut each stream at its own middle."""
+    if not names:
+        return rows
+    out, pending, i, n = [], {}, 0, len(marks)
+    for r in rows:
+        while i < n and marks[i][0] <= r[0]:
+            pending[marks[i][1:]] = marks[i][0]
+            i += 1
+        name = names.get(r[1])
+        if name is not None:
+            r = r[:-1] + (pending.pop((r[3], name), None),)
+        out.append(r)
+    return out
 
 
 def _packets(trace, stream):
@@ -449,20 +418,20 @@ def _workers(workers):
     return 2 if len(os.sched_getaffinity(0)) >= 2 else 1
 
 
-def scan(path, spec, side=(), workers=0):
-    """Rows (ts, tag, vpid, vtid, field...) of the events named in spec, in time order.
-    spec: event name -> (tag, field names, positive field name or None); the rows of the
-    events named in side go to a list of their own. Returns (rows, side rows, Stats);
-    Stats.by_name is left empty. workers: 1, or 2 (default when 2 CPUs are there, or
-    $V6TRACE_WORKERS): each half of every stream's packets read by a process of its own,
-    the rows merged by time."""
+def scan(path, spec, side=(), workers=0, context=CONTEXT):
+    """Rows (ts, tag, context..., field...) of the events spec names, in time order.
+    spec: event name (or ALL: any other) -> Want; the rows of the events named in side go
+    to a list of their own. context: the context fields each row starts with (vpid, vtid;
+    procname too if asked). Returns (rows, side rows, Stats). workers: 1, or 2 (default
+    when 2 CPUs are there, or $V6TRACE_WORKERS): each half of every stream's packets read by
+    a process of its own, the rows merged by time."""
     dirs, side = trace_dirs(path), frozenset(side)
     if _workers(workers) < 2:
-        return _scan_one(dirs, spec, side)
+        return _scan_one(dirs, spec, side, context)
     with tempfile.TemporaryDirectory(prefix="v6trace-") as tmp:
         split = _split(dirs, tmp)
         if split is None:
-            return _scan_one(dirs, spec, side)
+            return _scan_one(dirs, spec, side, context)
         (a, b), extra = split
         r, w = os.pipe()
         pid = os.fork()
@@ -470,17 +439,19 @@ def scan(path, spec, side=(), workers=0):
             os.close(r)
             code = 0
             try:
-                rows, srows, st = _scan_one(b, spec, side)
-                data = pickle.dumps((rows, srows, st.events, st.discarded, st.first_ts),
+                marks = []
+                rows, srows, st = _scan_one(b, spec, side, context, marks)
+                data = pickle.dumps((rows, srows, st.events, st.discarded, st.first_ts, marks),
                                     protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException as e:  # noqa: BLE001 (reported by the parent)
-                data, code = pickle.dumps(e), 1
+                data, code = pickle.dumps(RuntimeError(f"v6trace worker: {e}")), 1
             with os.fdopen(w, "wb") as f:
                 f.write(data)
             os._exit(code)
         os.close(w)
         try:
-            rows, srows, stats = _scan_one(a, spec, side)
+            marks = []
+            rows, srows, stats = _scan_one(a, spec, side, context, marks)
         finally:
             with os.fdopen(r, "rb") as f:
                 data = f.read()
@@ -488,7 +459,7 @@ def scan(path, spec, side=(), workers=0):
         got = pickle.loads(data)
         if os.waitstatus_to_exitcode(status) != 0:
             raise got if isinstance(got, Exception) else RuntimeError("v6trace worker failed")
-    brows, bside, events, discarded, first = got
+    brows, bside, events, discarded, first, bmarks = got
     stats.events += events
     stats.discarded += discarded + extra
     if first is not None and (stats.first_ts is None or first < stats.first_ts):
@@ -498,4 +469,31 @@ def scan(path, spec, side=(), workers=0):
     rows.sort(key=key)
     srows += bside
     srows.sort(key=key)
-    return rows, srows, stats
+    marks += bmarks
+    marks.sort(key=key)
+    # a call's X_entry and X can be in different halves, and other calls of the thread
+    # between them in the other half: pair them in the merged order, not in each half
+    names = {w.tag or n: n for n, w in spec.items() if n in {x.entry_of for x in spec.values()}}
+    return _pair(rows, names, marks), _pair(srows, names, marks), stats
+
+
+EVENT_CONTEXT = ("vpid", "vtid", "procname")
+
+
+def events(path, names=None, workers=0):
+    """Every event of the trace (or those named), every field, as Events in time order;
+    and the Stats. The same pipeline as scan()."""
+    want = Want(None, ALL, as_dict=True)
+    spec = {ALL: want} if names is None else {n: want for n in names}
+    rows, _, stats = scan(path, spec, workers=workers, context=EVENT_CONTEXT)
+    return [Event(r[0], r[2], r[3], r[4], r[1], r[5]) for r in rows], stats
+
+
+def as_events(rows, fields):
+    """Rows of scan() (context vpid, vtid) as Events; fields: tag -> (event name, field
+    names) of the spec that made them."""
+    out = []
+    for r in rows:
+        name, names = fields[r[1]]
+        out.append(Event(r[0], r[2], r[3], "", name, dict(zip(names, r[4:]))))
+    return out

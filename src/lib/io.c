@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
 
 #include "v6lab/util.h"
 #include "v6lab/wrap.h"
@@ -82,6 +83,14 @@ ssize_t readn(int fd, void *buf, size_t n, int timeout_ms)
 	return (ssize_t)got;
 }
 
+/* Close the i-th lingering connection; the last takes its place. */
+static void drop_lingering(struct lingering *l, int i)
+{
+	Close(l->pfd[i].fd);
+	l->pfd[i] = l->pfd[--l->n];
+	l->until[i] = l->until[l->n];
+}
+
 void close_lingering(int fd, int timeout_ms)
 {
 	char junk[4096];
@@ -91,6 +100,42 @@ void close_lingering(int fd, int timeout_ms)
 	while (read_some(fd, junk, sizeof(junk), deadline) > 0)
 		;
 	Close(fd);
+}
+
+void lingering_add(struct lingering *l, int fd, int timeout_ms)
+{
+	Shutdown(fd, SHUT_WR);
+	if (l->n == LINGERING_MAX)
+		drop_lingering(l, 0); /* the longest waiting */
+	l->pfd[l->n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	l->until[l->n++] = now_ms() + timeout_ms;
+}
+
+bool lingering_wait(struct lingering *l, int fd, const sigset_t *sigmask)
+{
+	struct pollfd pfd[1 + LINGERING_MAX] = { { .fd = fd, .events = POLLIN } };
+	int64_t now = now_ms(), wait_ms = -1;
+	for (int i = 0; i < l->n; i++)
+		if (wait_ms < 0 || l->until[i] - now < wait_ms)
+			wait_ms = l->until[i] > now ? l->until[i] - now : 0;
+	memcpy(pfd + 1, l->pfd, (size_t)l->n * sizeof(l->pfd[0]));
+	struct timespec ts = { .tv_sec = wait_ms / 1000, .tv_nsec = wait_ms % 1000 * 1000000 };
+	int ready = ppoll(pfd, 1 + (nfds_t)l->n, wait_ms < 0 ? NULL : &ts, sigmask);
+
+	char junk[4096];
+	now = now_ms();
+	for (int i = l->n - 1; i >= 0; i--)
+		if (((pfd[1 + i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		     Read(l->pfd[i].fd, junk, sizeof(junk)) <= 0) || /* the peer closed (or reset) */
+		    l->until[i] <= now)
+			drop_lingering(l, i);
+	return ready > 0 && (pfd[0].revents & POLLIN);
+}
+
+void lingering_forget(struct lingering *l)
+{
+	while (l->n > 0)
+		Close(l->pfd[--l->n].fd);
 }
 
 void rbuf_init(struct rbuf *rb, int fd)

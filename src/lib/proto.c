@@ -72,7 +72,7 @@ static size_t escape_length(const char *s, bool *sgr)
 	return s[n] >= 0x30 && s[n] <= 0x7e ? n + 1 : n;
 }
 
-char *proto_for_terminal(char *text)
+char *proto_for_terminal(char *text, bool colour)
 {
 	char *out = text;
 	for (const char *p = text; *p;) {
@@ -80,7 +80,7 @@ char *proto_for_terminal(char *text)
 		if (c == '\033') {
 			bool sgr;
 			size_t n = escape_length(p, &sgr);
-			if (sgr) {
+			if (sgr && colour) {
 				memmove(out, p, n);
 				out += n;
 			}

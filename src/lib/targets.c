@@ -44,9 +44,14 @@ const char *peer_group(const struct sockaddr_storage *peer, char *buf, size_t bu
 	return buf;
 }
 
+static bool is_v4mapped_any(const struct in6_addr *a)
+{
+	return IN6_IS_ADDR_V4MAPPED(a) && memcmp(a->s6_addr + 12, "\0\0\0\0", 4) == 0;
+}
+
 static bool is_loopback(const struct in6_addr *a)
 {
-	return IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a) ||
+	return IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a) || is_v4mapped_any(a) ||
 	       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 }
 
@@ -79,6 +84,36 @@ static bool peer_on_course_host(const struct sockaddr_storage *peer)
 	return is_loopback(&((const struct sockaddr_in6 *)peer)->sin6_addr);
 }
 
+/* Would a connection to [target]:port reach the listening socket own? A listener on an
+ * unspecified address takes every local address of its family ([::] also the IPv4-mapped
+ * ones: dual stack); one on a given address only that address. Connecting to :: or to
+ * ::ffff:0.0.0.0 reaches loopback. */
+static bool reaches(const struct in6_addr *target, uint16_t port,
+		    const struct sockaddr_storage *own)
+{
+	struct in6_addr t = *target;
+	if (IN6_IS_ADDR_UNSPECIFIED(&t))
+		t = in6addr_loopback;
+	else if (is_v4mapped_any(&t))
+		inet_pton(AF_INET6, "::ffff:127.0.0.1", &t);
+	if (own->ss_family == AF_INET) {
+		const struct sockaddr_in *l = (const struct sockaddr_in *)own;
+		if (port != ntohs(l->sin_port) || !IN6_IS_ADDR_V4MAPPED(&t))
+			return false;
+		return l->sin_addr.s_addr == htonl(INADDR_ANY)
+			       ? is_local_address(&t)
+			       : memcmp(t.s6_addr + 12, &l->sin_addr, 4) == 0;
+	}
+	if (own->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *l = (const struct sockaddr_in6 *)own;
+		if (port != ntohs(l->sin6_port))
+			return false;
+		return IN6_IS_ADDR_UNSPECIFIED(&l->sin6_addr) ? is_local_address(&t)
+							       : IN6_ARE_ADDR_EQUAL(&t, &l->sin6_addr);
+	}
+	return false;
+}
+
 enum answer_check target_check(const struct in6_addr *target, uint16_t port,
 			       const struct target_rules *r, char *why, size_t whysz)
 {
@@ -91,7 +126,7 @@ enum answer_check target_check(const struct in6_addr *target, uint16_t port,
 			 "IPv6 server", text);
 		return ANSWER_RETRY;
 	}
-	if (port && port == r->own_port && is_local_address(target)) {
+	if (port && r->own && reaches(target, port, r->own)) {
 		snprintf(why, whysz, "[%s]:%u is this course server itself: give the port of your "
 			 "IPv6 server", text, port);
 		return ANSWER_RETRY;

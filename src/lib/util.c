@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *progname = "v6lab";
 
@@ -96,4 +97,16 @@ void block_signal(int sig, sigset_t *wait_mask)
 	sigaddset(&block, sig);
 	sigprocmask(SIG_BLOCK, &block, wait_mask);
 	sigdelset(wait_mask, sig);
+}
+
+bool colour_wanted(int fd)
+{
+	const char *no = getenv("NO_COLOR");
+	return isatty(fd) && !(no && *no);
+}
+
+void print_version(void)
+{
+	printf("%s (v6lab) %s\n", v6_progname(), V6LAB_VERSION);
+	exit(0);
 }

@@ -43,7 +43,9 @@ static _Noreturn void usage(int status)
 		"  --timeout S      how long to wait for the tokens (default 60)\n"
 		"  --id, --v6-addr, --v6-port  answer those questions without asking\n"
 		"  --yes            answer Y, Y and OK without asking\n"
-		"Without the answer options it asks on the terminal, as in the assignment.\n");
+		"Without the answer options it asks on the terminal, as in the assignment.\n"
+		"The course server's colours are shown only on a terminal, never with NO_COLOR set.\n");
+	fputs("--help and --version print this help and the version.\n", status ? stderr : stdout);
 	exit(status);
 }
 
@@ -59,6 +61,7 @@ static struct options parse_options(int argc, char **argv)
 		{ "v6-port", required_argument, NULL, 'P' },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct options o = { .port = 50000, .timeout_ms = 60000 };
@@ -82,6 +85,7 @@ static struct options parse_options(int argc, char **argv)
 		case 'P': o.v6port = optarg; break;
 		case 'y': o.yes = true; break;
 		case 'h': usage(0);
+		case 'V': print_version();
 		default: usage(V6_EXIT_ERROR);
 		}
 	}
@@ -93,6 +97,14 @@ static struct options parse_options(int argc, char **argv)
 }
 
 /* The answer to question q: from the options if given, else typed on stdin. */
+/* What the course server sent, on our terminal: its colours only when stdout is a terminal
+ * and NO_COLOR is not set; never its other escape sequences. */
+static bool colour;
+static void show(char *text)
+{
+	fputs(proto_for_terminal(text, colour), stdout);
+}
+
 static void answer_for(const struct options *o, int q, char *buf, size_t bufsz)
 {
 	const char *given = q == Q_STUDENT_ID ? o->id
@@ -128,12 +140,12 @@ static uint16_t answer_questions(const struct options *o, struct rbuf *in, int f
 		ssize_t n = read_until(in, V6_PROMPT_END, prompt, sizeof(prompt),
 				       now_ms() + o->timeout_ms, &partial);
 		if (n == 0) { /* the server ended the session: a FAIL verdict */
-			fputs(proto_for_terminal(prompt), stdout);
+			show(prompt);
 			exit(strstr(prompt, "PASS") ? 0 : 1);
 		}
 		if (n < 0)
 			die("reading the course server's prompt: %s", strerror(errno));
-		fputs(proto_for_terminal(prompt), stdout);
+		show(prompt);
 		fflush(stdout);
 		int q = proto_question_number(prompt);
 		if (q == 0)
@@ -172,6 +184,7 @@ int main(int argc, char **argv)
 	v6_set_progname(argv[0]);
 	v6_set_role(V6_ROLE_IPV4_CLIENT);
 	struct options o = parse_options(argc, argv);
+	colour = colour_wanted(STDOUT_FILENO);
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char err[256], line[1024];
@@ -195,7 +208,7 @@ int main(int argc, char **argv)
 
 	/* "Starting N clients..." then, once they sent, our IPv6 server fills the queue. */
 	if (read_until(&in, "\n", line, sizeof(line), now_ms() + o.timeout_ms, &partial) > 0)
-		fputs(proto_for_terminal(line), stdout);
+		show(line);
 	/* Watch the server meanwhile: if it gives its verdict first (a course client could not
 	 * connect), waiting for tokens that will never come is pointless. Bytes already
 	 * buffered after the "Starting" line are that verdict. */
@@ -221,8 +234,9 @@ int main(int argc, char **argv)
 	if (r == 0 && partial == 0)
 		die("the course server closed the connection without a verdict");
 	v6_trace_message(V6_VERDICT_RECEIVED, 0, line);
-	fputs(proto_for_terminal(line), stdout);
-	fputs(V6_COLOUR_RESET, stdout);
+	show(line);
+	if (colour)
+		fputs(V6_COLOUR_RESET, stdout);
 	Close(fd);
 	return strncmp(line, "PASS", 4) == 0 ? 0 : 1;
 }

@@ -5,7 +5,7 @@
  *   listen on 0.0.0.0:50000
  *   loop: accept a student -> fork a session, so no student waits for another
  *   session:  banner and six questions, each as the colour packet then its text (answers
- *             validated)
+ *             validated; a student id or a target another running session holds is not)
  *             -> N course IPv6 clients connect concurrently to the student's IPv6 server,
  *                each sends one token
  *             -> wait for the reply "t1,...,tN\n" -> verdict PASS/FAIL -> grade log
@@ -13,13 +13,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "v6lab/course.h"
@@ -28,6 +26,7 @@
 #include "v6lab/net.h"
 #include "v6lab/proto.h"
 #include "v6lab/segments.h"
+#include "v6lab/sessions.h"
 #include "v6lab/targets.h"
 #include "v6lab/util.h"
 #include "v6lab/verdict.h"
@@ -47,8 +46,13 @@ struct options {
 	int max_sessions, max_per_peer;
 	enum framing framing;
 	bool teredo_check;
-	uint16_t own_port; /* the port it listens on (--port 0: the one it got) */
+	struct sockaddr_storage own; /* where it listens (--port 0: the port it got) */
 };
+
+/* What the running sessions hold, shared by them all (sessions.h): a student id and a
+ * target each, so that one student runs one session at a time and no two sessions test the
+ * same IPv6 server. */
+static struct session_table *claims;
 
 /* One student's session. */
 struct session {
@@ -88,6 +92,7 @@ static _Noreturn void usage(int status)
 		"                      them), merged (one write each) or bytes (one byte each)\n"
 		"  --once              serve one student, exit 0 on PASS, 1 on FAIL\n",
 		V6_MAX_CLIENTS);
+	fputs("--help and --version print this help and the version.\n", status ? stderr : stdout);
 	exit(status);
 }
 
@@ -109,6 +114,7 @@ static struct options parse_options(int argc, char **argv)
 		{ "no-teredo-check", no_argument, NULL, 'T' },
 		{ "once", no_argument, NULL, '1' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct options o = { .bind = "0.0.0.0", .port = 50000, .clients = 5,
@@ -147,6 +153,7 @@ static struct options parse_options(int argc, char **argv)
 		case 'T': o.teredo_check = false; break;
 		case '1': o.once = true; break;
 		case 'h': usage(0);
+		case 'V': print_version();
 		default: usage(V6_EXIT_ERROR);
 		}
 	}
@@ -211,6 +218,10 @@ static bool ask(struct session *s, int q)
 		if (check == ANSWER_OK && (q == Q_V6_ADDR || q == Q_V6_PORT))
 			check = target_check(&s->a.addr, q == Q_V6_PORT ? s->a.port : 0, &s->rules,
 					     why, sizeof(why));
+		if (check == ANSWER_OK && q == Q_STUDENT_ID)
+			check = session_claim_student(claims, s->a.student, why, sizeof(why));
+		if (check == ANSWER_OK && q == Q_V6_PORT)
+			check = session_claim_target(claims, &s->a.addr, s->a.port, why, sizeof(why));
 		v6_trace_answer(q, answer, check, why);
 		switch (check) {
 		case ANSWER_OK:
@@ -291,7 +302,7 @@ static bool run_session(const struct options *o, int fd, const struct sockaddr_s
 			const char *peer)
 {
 	struct session s = { .o = o, .fd = fd, .start_ms = now_ms(),
-			     .rules = { .peer = ss, .own_port = o->own_port,
+			     .rules = { .peer = ss, .own = &o->own,
 					.teredo_check = o->teredo_check } };
 	char msg[V6_VERDICT_LINE_MAX];
 
@@ -307,6 +318,7 @@ static bool run_session(const struct options *o, int fd, const struct sockaddr_s
 		framing_send(fd, o->framing, NULL, msg);
 		test_student_server(&s);
 	}
+	session_release(claims, getpid()); /* a student who has the verdict may start again */
 	verdict_line(&s.v, msg, sizeof(msg));
 	v6_trace_verdict(s.v.pass, s.v.ok, s.v.expected, concurrency_word(s.v.concurrent),
 			 s.v.reason);
@@ -349,6 +361,7 @@ static void reap_sessions(int max)
 			if (running[i].pid == pid) {
 				running[i].pid = 0;
 				live_sessions--;
+				session_release(claims, pid); /* killed before its verdict, say */
 			}
 }
 
@@ -371,22 +384,11 @@ static void session_started(pid_t pid, const char *host, int max)
 		}
 }
 
-/* Refused students' connections, closed once the student has closed too (or after
- * REFUSED_LINGER_MS), as close_lingering() closes a session's: closing while their answers
- * still arrive would answer with a reset, which can destroy the FAIL line unread. The main
- * loop waits on them with the listening socket, so a refusal never holds it up. */
-#define MAX_REFUSED 64
-#define REFUSED_LINGER_MS 1000
-static struct pollfd refused[MAX_REFUSED];
-static int64_t refused_until[MAX_REFUSED];
-static int nrefused;
-
-static void drop_refused(int i)
-{
-	Close(refused[i].fd);
-	refused[i] = refused[--nrefused];
-	refused_until[i] = refused_until[nrefused];
-}
+/* Refused students' connections, closed once the student has closed too (or after 1 s), as
+ * close_lingering() closes a session's: closing while their answers still arrive would
+ * answer with a reset, which can destroy the FAIL line unread. The main loop waits on them
+ * with the listening socket, so a refusal never holds it up. */
+static struct lingering refused;
 
 /* Turn a student away without a session: one FAIL line that says why. */
 static void refuse(int fd, const char *peer, const char *why)
@@ -394,35 +396,8 @@ static void refuse(int fd, const char *peer, const char *why)
 	char msg[256];
 	snprintf(msg, sizeof(msg), "FAIL: 0/0 tokens, concurrent: unknown; %s\n", why);
 	write_str(fd, msg);
-	Shutdown(fd, SHUT_WR);
-	if (nrefused == MAX_REFUSED)
-		drop_refused(0); /* the longest waiting goes first */
-	refused[nrefused] = (struct pollfd){ .fd = fd, .events = POLLIN };
-	refused_until[nrefused++] = now_ms() + REFUSED_LINGER_MS;
+	lingering_add(&refused, fd, 1000);
 	printf("refused %s: %s\n", peer, why);
-}
-
-/* After a wait: read what refused students still sent, close those done or out of time.
- * Returns how long the next wait may last (ms, -1: no limit). */
-static int64_t linger_refused(void)
-{
-	char junk[4096];
-	int64_t now = now_ms(), next = -1;
-	for (int i = nrefused - 1; i >= 0; i--) {
-		if ((refused[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    Read(refused[i].fd, junk, sizeof(junk)) <= 0) {
-			drop_refused(i); /* the student closed (or reset): done */
-			continue;
-		}
-		refused[i].revents = 0;
-		if (refused_until[i] <= now) {
-			drop_refused(i);
-			continue;
-		}
-		if (next < 0 || refused_until[i] - now < next)
-			next = refused_until[i] - now;
-	}
-	return next;
 }
 
 int main(int argc, char **argv)
@@ -438,14 +413,17 @@ int main(int argc, char **argv)
 	on_signal(SIGCHLD, on_sigchld);
 	block_signal(SIGCHLD, &wait_mask);
 	running = calloc((size_t)o.max_sessions, sizeof(*running));
-	if (!running)
+	claims = session_table_create(o.max_sessions);
+	if (!running || !claims)
 		die("out of memory for %d sessions", o.max_sessions);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	int listen_fd = tcp_listen(o.bind, o.port, 256, &port, err, sizeof(err));
 	if (listen_fd < 0)
 		die("%s", err);
-	o.own_port = port;
+	socklen_t own_len = sizeof(o.own);
+	if (getsockname(listen_fd, (struct sockaddr *)&o.own, &own_len) < 0)
+		die("getsockname: %s", strerror(errno));
 	int per_peer = o.max_per_peer < o.max_sessions / 2 ? o.max_per_peer : o.max_sessions / 2;
 	if (per_peer < 1)
 		per_peer = 1;
@@ -456,13 +434,7 @@ int main(int argc, char **argv)
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		reap_sessions(o.max_sessions);
-		int64_t wait_ms = linger_refused(); /* what the last wait saw of them */
-		struct pollfd pfd[1 + MAX_REFUSED] = { { .fd = listen_fd, .events = POLLIN } };
-		memcpy(pfd + 1, refused, (size_t)nrefused * sizeof(refused[0]));
-		struct timespec ts = { .tv_sec = wait_ms / 1000, .tv_nsec = wait_ms % 1000 * 1000000 };
-		int ready = ppoll(pfd, 1 + (nfds_t)nrefused, wait_ms < 0 ? NULL : &ts, &wait_mask);
-		memcpy(refused, pfd + 1, (size_t)nrefused * sizeof(refused[0]));
-		if (ready < 0 || !(pfd[0].revents & POLLIN))
+		if (!lingering_wait(&refused, listen_fd, &wait_mask))
 			continue; /* EINTR: a session ended, reap it; or a refused student's turn */
 		int fd = Accept(listen_fd, (struct sockaddr *)&ss, &len);
 		if (fd < 0) {
@@ -491,6 +463,7 @@ int main(int argc, char **argv)
 		pid_t pid = Fork();
 		if (pid == 0) {
 			Close(listen_fd);
+			lingering_forget(&refused);
 			bool pass = run_session(&o, fd, &ss, peer);
 			close_lingering(fd, 1000);
 			_exit(pass ? 0 : 1);

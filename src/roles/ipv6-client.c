@@ -26,6 +26,7 @@ static _Noreturn void usage(int status)
 		"  --token T      the 28-character token to send (default: a random one)\n"
 		"  --delay-ms MS  wait this long after connecting before sending (default 0)\n",
 		V6_MAX_CLIENTS);
+	fputs("--help and --version print this help and the version.\n", status ? stderr : stdout);
 	exit(status);
 }
 
@@ -38,6 +39,7 @@ int main(int argc, char **argv)
 		{ "token", required_argument, NULL, 't' },
 		{ "delay-ms", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *addr = NULL, *token = NULL;
@@ -62,6 +64,7 @@ int main(int argc, char **argv)
 			delay = option_int("--delay-ms", optarg, 0, 3600000);
 			break;
 		case 'h': usage(0);
+		case 'V': print_version();
 		default: usage(V6_EXIT_ERROR);
 		}
 	}

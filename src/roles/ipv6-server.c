@@ -49,6 +49,7 @@ static _Noreturn void usage(int status)
 		"  --queue-key KEY   System V message queue key (default 0x7636<port in hex>)\n"
 		"  --read-timeout S  how long a child waits for its token (default 10)\n",
 		V6_MAX_CLIENTS);
+	fputs("--help and --version print this help and the version.\n", status ? stderr : stdout);
 	exit(status);
 }
 
@@ -61,6 +62,7 @@ static struct options parse_options(int argc, char **argv)
 		{ "queue-key", required_argument, NULL, 'k' },
 		{ "read-timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct options o = { .bind = "::", .port = 7002, .tokens = 5, .read_timeout_ms = 10000 };
@@ -83,6 +85,7 @@ static struct options parse_options(int argc, char **argv)
 			o.read_timeout_ms = 1000 * option_int("--read-timeout", optarg, 1, 3600);
 			break;
 		case 'h': usage(0);
+		case 'V': print_version();
 		default: usage(V6_EXIT_ERROR);
 		}
 	}

@@ -6,8 +6,9 @@
 
 Topology (created and removed by each run, names unique to the run):
     netns aw-cli-<tag>  192.0.2.1 / 2001:db8:a5::1  ==veth==  netns aw-srv-<tag>  192.0.2.2 / 2001:db8:a5::2
-The server side is a small Python listener (or the real ipv6-server for "assignment"), the client
-side plain connect()s; acceptwatch runs in the host namespace and sees both. Exit 77 = skipped.
+The server side is a small Python listener (or the real ipv6-server for "assignment" and the
+poll_wait_* scenarios), the client side plain connect()s; acceptwatch runs in the host
+namespace and sees both. Exit 77 = skipped.
 """
 import json
 import os
@@ -102,6 +103,13 @@ def established(pid, port):
     return n
 
 
+def ephemeral_low():
+    """The lowest port the kernel hands out as an ephemeral one."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+    return max(low, 20001)
+
+
 class Lab:
     """Two namespaces joined by a veth pair; removed on every exit path."""
 
@@ -109,7 +117,11 @@ class Lab:
         tag = f"{os.getpid()}-{random.randrange(1 << 16):04x}"
         self.srv, self.cli = f"aw-srv-{tag}", f"aw-cli-{tag}"
         self.procs = []
-        self.port = random.randrange(20000, 60000)
+        # Below the ephemeral range: acceptwatch -P watches the port in every namespace, and
+        # any socket of the host on it (a test's client's source port, a --port 0 server)
+        # would add its handshakes and SYNs to this lab's (bpf.acceptwatch.stream saw it
+        # once, with the tutorials running beside it).
+        self.port = random.randrange(20000, ephemeral_low())
 
     def __enter__(self):
         for ns in (self.srv, self.cli):
@@ -562,6 +574,131 @@ def pid_follows_listen(lab):
           accepts[0]["pid"] == srv.pid, f"accepts {accepts}")
 
 
+# Run inside srv: listen on PORT, then wait for it to be readable with MODE (epoll, select,
+# poll), 0.3 s at a time, forever, never calling accept().
+POLLER = r"""
+import select, socket, sys
+mode, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", port))
+s.listen(8)
+if mode == "epoll":
+    ep = select.epoll()
+    ep.register(s.fileno(), select.EPOLLIN)
+    wait = lambda: ep.poll(0.3)
+elif mode == "select":
+    wait = lambda: select.select([s], [], [], 0.3)
+else:
+    p = select.poll()
+    p.register(s, select.POLLIN)
+    wait = lambda: p.poll(300)
+print("ready", flush=True)
+while True:
+    wait()
+"""
+
+
+def start_ipv6_server(lab, tokens):
+    """build/bin/ipv6-server in srv on the lab's port, listening; (process, queue key)."""
+    server = os.path.join(BIN, "ipv6-server")
+    if not os.access(server, os.X_OK):
+        raise Failure(f"{server} not built: build first")
+    key = 0x61770000 + random.randrange(1 << 16)
+    srv = lab.spawn(lab.srv, server, "--port", lab.port, "--tokens", tokens, "--queue-key", hex(key))
+    line = srv.stdout.readline()
+    check("listening on" in line, f"ipv6-server did not start: {line!r}")
+    return srv, key
+
+
+def poll_wait_no_client(lab):
+    """ipv6-server waits in ppoll() on its listener, and no client comes: the verdict names the
+    wait and speaks of the SYNs that did not come, not of a missing accept() call. First with
+    the server in ppoll() before acceptwatch starts (only /proc shows it), then with the server
+    started after it (its ppoll() calls are seen as they are made)."""
+    srv, key = start_ipv6_server(lab, 5)
+    try:
+        wait_blocked(srv.pid, "ppoll")
+        v = diagnose(lab, 2).verdict()
+        expect_verdict(v, "no_syn")
+        want = f"ipv6-server (pid {srv.pid}) waits in ppoll() on the listening socket"
+        check(want in v["message"] and "the connections do not reach it" in v["message"],
+              v["message"])
+        check(any(e.startswith(want + f" [::]:{lab.port} (fd ") for e in v["evidence"]),
+              f"no '{want}' evidence: {v['evidence']}")
+        check(not any("no accept() call" in e for e in v["evidence"]), v["evidence"])
+        check([(w["pid"], w["call"], w["now"], w["calls"]) for w in v["waiting"]] ==
+              [(srv.pid, "ppoll", True, 0)], f"waiting: {v['waiting']}")
+        srv.kill()
+        srv.wait()
+        subprocess.run(["ipcrm", "-Q", hex(key)], capture_output=True)
+
+        w = diagnose(lab, 2)
+        srv, key = start_ipv6_server(lab, 5)
+        v = w.verdict()
+        expect_verdict(v, "no_syn")
+        check(f"ipv6-server (pid {srv.pid}) waits in ppoll()" in v["message"], v["message"])
+        mine = [w for w in v["waiting"] if w["pid"] == srv.pid]
+        check(len(mine) == 1 and mine[0]["now"] and mine[0]["calls"] >= 1 and
+              v["poll_calls"] >= 1, f"its ppoll() calls not seen: {v['waiting']}")
+    finally:
+        subprocess.run(["ipcrm", "-Q", hex(key)], capture_output=True)
+
+
+def poll_wait_accepts(lab):
+    """ipv6-server in ppoll() on its listener, and clients do come: the verdict is the accept();
+    streamed with --poll, the ppoll() that returns with the listener ready, then accept()."""
+    client = os.path.join(BIN, "ipv6-client")
+    srv, key = start_ipv6_server(lab, 3)
+    try:
+        wait_blocked(srv.pid, "ppoll")
+        w = diagnose(lab, 10)
+        c = lab.spawn(lab.cli, client, "--addr", SRV6, "--port", lab.port, "--index", 1)
+        v = w.verdict()
+        expect_verdict(v, "accepted")
+        a = v["accept"]
+        check(a["pid"] == srv.pid and not a["early"] and a["remote"] == CLI6, f"accept: {a}")
+        check(c.wait(timeout=20) == 0, f"ipv6-client 1 failed: {c.stderr.read()}")
+
+        w = Watch(lab, "-P", lab.port, "--json", "--poll")
+        for k in (2, 3):  # the second one comes while ppoll() waits, entered after the start
+            c = lab.spawn(lab.cli, client, "--addr", SRV6, "--port", lab.port, "--index", k)
+            check(c.wait(timeout=20) == 0, f"ipv6-client {k} failed: {c.stderr.read()}")
+        srv.wait(timeout=30)  # all 3 tokens in: it has returned from its last ppoll()
+        events = w.stop()
+    finally:
+        subprocess.run(["ipcrm", "-Q", hex(key)], capture_output=True)
+    mine = [e for e in events if e.get("pid") == srv.pid and e["event"] in ("poll-wait", "poll-done", "accept")]
+    check(all(e["lport"] == lab.port for e in mine), f"{mine}")
+    woken = [e for e, then in zip(mine, mine[1:])
+             if e["event"] == "poll-done" and e["call"] == "ppoll" and e["ready"] and e["ret"] >= 1
+             and then["event"] == "accept" and then["ret"] >= 0]
+    check(woken, f"no ppoll() that returned with the listener ready, then accept(): {mine}")
+    check(all(e["fd"] == woken[0]["fd"] for e in mine if e["event"] == "poll-wait"),
+          f"poll-wait on another fd than the listener's: {mine}")
+
+
+def poll_wait_kinds(lab):
+    """A server that waits in epoll_wait(), select() or poll() (0.3 s at a time) on its
+    listener, started before acceptwatch (its epoll set too: the loader tells the BPF side):
+    each is named, and its calls are seen."""
+    calls = {"epoll": ("epoll_wait", "epoll_pwait", "epoll_pwait2"), "select": ("select", "pselect6"),
+             "poll": ("poll", "ppoll")}
+    for mode, names in calls.items():
+        srv = lab.spawn(lab.srv, sys.executable, "-c", POLLER, mode, lab.port)
+        check(srv.stdout.readline().strip() == "ready", f"the {mode} server did not start")
+        v = diagnose(lab, 2).verdict()
+        srv.kill()
+        srv.wait()
+        expect_verdict(v, "no_syn")
+        mine = [w for w in v["waiting"] if w["pid"] == srv.pid]
+        check(len(mine) == 1 and mine[0]["call"] in names and mine[0]["calls"] >= 1,
+              f"{mode}: waiting {v['waiting']}")
+        said = f"python3 (pid {srv.pid}) wait"
+        check(any(e.startswith(said) and f"{mine[0]['call']}() on the listening socket" in e
+                  for e in v["evidence"]), f"{mode}: {v['evidence']}")
+
+
 def errors(lab):
     """Every error is one clear line: bad arguments, missing port, no privileges."""
     cases = [(["-P", "0"], "invalid port"), (["-P", "x"], "invalid port"),
@@ -583,7 +720,8 @@ def errors(lab):
 SCENARIOS = {f.__name__: f for f in (errors, normal_accept_ipv6, normal_accept_ipv4, nothing_listening,
                                      bound_elsewhere, never_accepts, nft_input_drop, synack_lost,
                                      accept_before_start, assignment, stream, tunnel_6in4,
-                                     tunnel_teredo, lost_events, pid_follows_listen)}
+                                     tunnel_teredo, lost_events, pid_follows_listen,
+                                     poll_wait_no_client, poll_wait_accepts, poll_wait_kinds)}
 
 
 def main():

@@ -3,12 +3,14 @@
 """End-to-end scenarios of the exercise on 127.0.0.1 and ::1 with ephemeral ports.
 Usage: e2e.py SCENARIO (CTest runs each as e2e.SCENARIO)."""
 import os
+import re
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from v6test import (Student, TokenCatcher, check, children, fds, free_port, grades,  # noqa: E402
+from terminal import Terminal  # noqa: E402
+from v6test import (BIN, TOP, FakeCourse, Proc, Student, TokenCatcher, check, children, fds, free_port, grades,  # noqa: E402
                     listening_inode, main, proc_state, queue_exists, queue_tokens, run,
                     run_student, start_ipv4_server, start_ipv6_server, scratch_dir, tcp_sockets,
                     wait_blocked, wait_until, zombies, no_zombies)
@@ -184,7 +186,8 @@ def many_students():
     s4, v4port = start_ipv4_server("--grades", GRADES)
     base = fds(s4.pid)
     servers = [start_ipv6_server() for _ in range(3)]
-    clients = [run_student(v4port, port) for _, port, _ in servers]
+    clients = [run_student(v4port, port, "::1", "--id", 2021123456 + i)  # one id per session
+               for i, (_, port, _) in enumerate(servers)]
     for c in clients:
         code, out, err = c.finish(30)
         check(code == 0 and "PASS: 5/5 tokens, concurrent: yes" in out, out + err)
@@ -216,6 +219,122 @@ def interactive_answers():
     check(not queue_exists(key), "queue left")
 
 
+def colour_only_on_terminal():
+    """The course server's colour escapes reach ipv4-client's output only on a terminal, and
+    never with NO_COLOR set (no-color.org: any value but the empty string)."""
+    def verdict_after_questions(fc):
+        fc.ask_all()
+        fc.send(b"Starting 5 IPv6 clients.\nFAIL: 0/5 tokens, concurrent: unknown; no\n")
+        fc.conn.close()
+
+    def client(fc):
+        return [os.path.join(BIN, "ipv4-client"), "--server", "127.0.0.1", "--port",
+                str(fc.port), "--id", "2021123456", "--v6-addr", "::1", "--v6-port", "7002",
+                "--yes"]
+
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    for where, no_color, coloured in (("terminal", None, True), ("terminal", "1", False),
+                                      ("pipe", None, False), ("terminal", "", True)):
+        e = dict(env, **({} if no_color is None else {"NO_COLOR": no_color}))
+        fc = FakeCourse(verdict_after_questions)
+        if where == "terminal":
+            with Terminal(client(fc), env=e) as t:
+                code = t.wait(20)
+                out = t.transcript()
+        else:
+            code, out, _ = Proc(client(fc), env=e).finish(20)
+        fc.join()
+        what = f"on a {where}, NO_COLOR={no_color!r}"
+        check(code == 1 and "[6/6]" in out and "FAIL: 0/5" in out, f"{what}: {out!r}")
+        check(("\033[1;36m" in out) == coloured and ("\033" in out) == coloured,
+              f"{what}: colours {'expected' if coloured else 'shown'}: {out!r}")
+
+
+def exercise_script():
+    """scripts/exercise: --help, an unknown option, a bad id; and when the client fails, it
+    ends at once instead of waiting for ever for an ipv6-server that gets no tokens."""
+    script = os.path.join(TOP, "scripts", "exercise")
+    env = dict(os.environ)
+    code, out, err = Proc([script, "--help"], env=env).finish(10)
+    check(code == 0 and "Usage: scripts/exercise [STUDENT_ID]" in out and not err, out + err)
+    for argv, what in ((["--id"], "unknown option '--id'"), (["12a"], "must be digits"),
+                       (["1", "2"], "one STUDENT_ID at most")):
+        code, out, err = Proc([script, *argv], env=env).finish(10)
+        check(code == 2 and err.count("\n") == 1 and what in err and not out, f"{argv}: {err!r}")
+    # An IPv6 server listening on IPv4 only: the course clients cannot reach [::1], the
+    # course server FAILs the student at once, and the ipv6-server waits for tokens in vain.
+    wrapper = os.path.join(TMP, "v4-only-server")
+    with open(wrapper, "w") as f:
+        f.write(f"#!/bin/sh\nexec {os.path.join(BIN, 'ipv6-server')} --bind 127.0.0.1 \"$@\"\n")
+    os.chmod(wrapper, 0o755)
+    t0 = time.monotonic()
+    p = Proc([script], env=dict(env, V6LAB_IPV6_SERVER=wrapper))
+    code, out, err = p.finish(30)
+    check(code == 1 and "FAIL: 0/5" in out and "stopped by signal 15" in out, out + err)
+    check(time.monotonic() - t0 < 20, f"took {time.monotonic() - t0:.1f} s")
+    key = int(re.search(r"message queue key (0x[0-9a-f]+)", out).group(1), 16)
+    check(not queue_exists(key), f"queue 0x{key:08x} left")
+
+
+def versions():
+    """Every program's --version prints the one project version (CMakeLists.txt's)."""
+    with open(os.path.join(TOP, "CMakeLists.txt")) as f:
+        version = re.search(r"project\(v6lab VERSION ([0-9.]+)", f.read()).group(1)
+    names = ["ipv4-server", "ipv4-client", "ipv6-server", "ipv6-client"]
+    if os.path.exists(os.path.join(BIN, "acceptwatch")):  # built with the eBPF tools
+        names.append("acceptwatch")
+    for name in names:
+        code, out, err = run(name, "--version").finish(10)
+        check(code == 0 and out == f"{name} (v6lab) {version}\n" and not err, f"{name}: {out!r}")
+        code, out, _ = run(name, "--help").finish(10)
+        check(code == 0 and "--version" in out, f"{name} --help does not name --version")
+
+
+def setup_progress():
+    """scripts/setup says each step in one line (no more tens of seconds of silence); on a
+    terminal the build's own progress shows too, in a log (a pipe) only the steps. It runs
+    on the build under test, which is up to date: nothing is rebuilt."""
+    env = dict(os.environ, V6LAB_BUILD=os.path.dirname(BIN))
+    env.pop("V6LAB_CMAKE_ARGS", None)
+    setup = os.path.join(TOP, "scripts", "setup")
+    p = subprocess.run([setup], capture_output=True, text=True, env=env, timeout=300)
+    lines = p.stdout.splitlines()
+    check(p.returncode == 0 and lines and all(ln.startswith("setup: ") for ln in lines),
+          f"through a pipe: exit {p.returncode}, {p.stdout!r} {p.stderr[-500:]!r}")
+    for step in ("configuring ", "building in ", "built in "):
+        check(any(ln.startswith("setup: " + step) for ln in lines), f"no '{step}' line: {lines}")
+    with Terminal([setup], env=env) as t:
+        code = t.wait(300)
+        out = t.transcript()
+    check(code == 0 and "setup: building in " in out and "Built target" in out,
+          f"on a terminal: exit {code}, {out[-800:]!r}")
+
+
+# scripts/NAME -> does it refuse an unknown first option itself (lib.sh "none"), or parse
+# its options (and --help) itself. Every one answers --help and --version.
+SCRIPTS = {"bench-preload": True, "bench-trace": True, "demo": True, "setup": True,
+           "exercise": True, "test": False, "test-sanitize": False, "trace": True, "lab": True,
+           "fuzz": True, "bench-v6trace": True, "bench-acceptwatch": True, "check": True,
+           "v6trace": True}
+
+
+def scripts_cli():
+    """Every script answers --help (its usage, exit 0) and --version (the project's), and
+    one that takes no option says so in one line, exit 2, before doing anything."""
+    with open(os.path.join(TOP, "CMakeLists.txt")) as f:
+        version = re.search(r"project\(v6lab VERSION ([0-9.]+)", f.read()).group(1)
+    for name, refuses in SCRIPTS.items():
+        path = os.path.join(TOP, "scripts", name)
+        code, out, err = Proc([path, "--version"]).finish(20)
+        check(code == 0 and out == f"{name} (v6lab) {version}\n", f"{name} --version: {out!r} {err!r}")
+        code, out, err = Proc([path, "--help"]).finish(20)
+        check(code == 0 and f"scripts/{name}" in out and not err, f"{name} --help: {out!r} {err!r}")
+        if refuses:
+            code, out, err = Proc([path, "--no-such-option"]).finish(20)
+            check(code == 2 and err.count("\n") == 1 and "--no-such-option" in err,
+                  f"{name} --no-such-option: exit {code}, {out!r} {err!r}")
+
+
 def bad_command_lines():
     cases = [("ipv6-server", ["--port", "70000"], "--port '70000'"),
              ("ipv6-server", ["--tokens", "0"], "--tokens '0'"),
@@ -233,8 +352,49 @@ def bad_command_lines():
               f"{prog} {args}: {err!r}")
 
 
+# A reader that quits early (head, grep -q, grep -m N) at the end of a pipeline: the writer
+# before it gets SIGPIPE when it writes after that, and under `set -o pipefail` (every
+# script, every tutorial block) the pipeline then fails, or not, by timing (tutorial 02
+# failed CI so: exit 141). Read everything instead: sed -n 1p, grep ... >/dev/null.
+EARLY_QUIT = re.compile(r"\|\s*(head\b|grep\s+(-[A-Za-z]*[qm]|--quiet|--silent|--max-count))")
+
+
+def no_sigpipe_pipelines():
+    """No script and no runnable tutorial block ends a pipeline with a reader that quits
+    early."""
+    found = []
+    paths = [os.path.join(TOP, ".ci", "run")]
+    for d in ("scripts", "tutorials", os.path.join("tutorials", "reference")):
+        for name in sorted(os.listdir(os.path.join(TOP, d))):
+            paths.append(os.path.join(TOP, d, name))
+    checked = 0
+    for path in paths:
+        if not os.path.isfile(path):
+            continue
+        with open(path, errors="replace") as f:
+            text = f.read()
+        if path.endswith(".md"):  # the ```sh blocks only: what check_tutorial.py runs
+            lines = []
+            for block in re.findall(r"^```sh\n(.*?)^```", text, re.S | re.M):
+                lines += block.splitlines()
+        elif text.startswith("#!") and ("bash" in text.split("\n")[0] or "sh" in text.split("\n")[0]):
+            lines = text.splitlines()
+        else:
+            continue
+        checked += 1
+        for n, line in enumerate(lines, 1):
+            code = line.split(" #")[0] if not line.lstrip().startswith("#") else ""
+            if EARLY_QUIT.search(code):
+                found.append(f"{os.path.relpath(path, TOP)}: {line.strip()}")
+    check(checked >= 10, f"only {checked} files checked")
+    check(not found, "a pipeline ends in a reader that quits early (SIGPIPE under pipefail):\n  "
+          + "\n  ".join(found))
+
+
 if __name__ == "__main__":
     main({f.__name__: f for f in (full_run, sequential_server, missing_token_exit_1, dual_stack,
                                   wrong_tokens_named, bad_answers, too_many_bad_answers,
                                   nothing_listening, child_closes_listener, many_students,
-                                  interactive_answers, bad_command_lines)})
+                                  interactive_answers, bad_command_lines,
+                                  colour_only_on_terminal, exercise_script, versions,
+                                  scripts_cli, setup_progress, no_sigpipe_pipelines)})

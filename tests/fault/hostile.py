@@ -6,15 +6,17 @@ import os
 import resource
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from terminal import Terminal  # noqa: E402
 from v6test import (BIN, FakeCourse, Proc, Student, TokenCatcher, check, children,  # noqa: E402
-                    free_port, main, one_error_line, proc_state, queue_exists, queue_tokens,
-                    run, run_student, scratch_dir, set_subreaper, skip, start_ipv4_server,
-                    start_ipv6_server, wait_until)
+                    free_port, main, no_zombies, one_error_line, proc_state, queue_exists,
+                    queue_tokens, run, run_student, scratch_dir, set_subreaper, skip,
+                    start_ipv4_server, start_ipv6_server, wait_until)
 
 TMP = scratch_dir("v6lab-hostile-")
 GRADES = os.path.join(TMP, "grades.jsonl")
@@ -238,9 +240,12 @@ def wrong_answers_bound():
 
 
 def own_port_target():
-    """The course server's own port on this host is never a target: it would start five
-    sessions against itself."""
-    s4, v4port = start_ipv4_server("--once", "--grades", GRADES)
+    """The course server's own listening socket is never a target: with --bind :: it would
+    start five sessions against itself. With the default 0.0.0.0, [::1] and the same port
+    number is another socket, a student's server may have it (it made a class-sized test
+    fail one run in a hundred), but ::ffff:127.0.0.1 is the course server."""
+    s4 = run("ipv4-server", "--bind", "::", "--port", 0, "--once", "--grades", GRADES)
+    v4port = int(s4.wait_for(r"listening on :::(\d+)").group(1))
     st = Student(v4port)
     st.read_until()
     st.answer("2021123456")
@@ -249,6 +254,33 @@ def own_port_target():
     check(f"error: [::1]:{v4port} is this course server itself: give the port of your IPv6 "
           "server" in msg and "[3/6]" in msg, repr(msg))
     st.close()
+    s4.finish(10)
+
+    s4, v4port = start_ipv4_server("--once", "--grades", GRADES, "--allow", "::1/128",
+                                   "--allow", "::ffff:127.0.0.0/104")
+    st = Student(v4port)
+    st.read_until()
+    st.answer("2021123456")
+    st.answer("::ffff:127.0.0.1")
+    msg = st.answer(str(v4port))
+    check(f"error: [::ffff:127.0.0.1]:{v4port} is this course server itself" in msg and
+          "[3/6]" in msg, repr(msg))
+    st.close()
+    s4.finish(10)
+
+    s4, v4port = start_ipv4_server("--once", "--grades", GRADES)
+    try:  # a student's IPv6 server with the course server's port number, on [::1]
+        ls = socket.create_server(("::1", v4port), family=socket.AF_INET6)
+    except OSError as e:
+        raise AssertionError(f"[::1]:{v4port} beside 0.0.0.0:{v4port}: {e}")
+    st = Student(v4port)
+    st.read_until()
+    st.answer("2021123456")
+    st.answer("::1")
+    msg = st.answer(str(v4port))
+    check("error" not in msg and "[4/6]" in msg, repr(msg))
+    st.close()
+    ls.close()
     s4.finish(10)
 
 
@@ -380,10 +412,15 @@ def control_sequences():
         fc.send(b"FAIL: 0/5 tokens, concurrent: unknown; " + evil + b"no\n")
         fc.conn.close()
 
-    fc = FakeCourse(script)
-    code, out, err = run_student(fc.port, 7002, "::1").finish(20)
+    fc = FakeCourse(script)  # on a terminal, where the colours are kept (NO_COLOR unset)
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    with Terminal([os.path.join(BIN, "ipv4-client"), "--server", "127.0.0.1", "--port", fc.port,
+                   "--id", "2021123456", "--v6-addr", "::1", "--v6-port", 7002, "--yes"],
+                  env=env) as t:
+        code = t.wait(20)
+        out = t.transcript()
     fc.join()
-    check(code == 1, f"exit {code}: {out!r} {err!r}")
+    check(code == 1, f"exit {code}: {out!r}")
     check("\033]" not in out and "\033[2J" not in out and "\033[H" not in out
           and "\a" not in out, f"control sequences reached the terminal: {out!r}")
     check(out.count("\033[1;36m") == 6 and "[6/6]" in out and "FAIL: 0/5 tokens" in out, repr(out))
@@ -408,10 +445,133 @@ def verdict_before_tokens():
           and "Operation canceled" not in err, err)
 
 
+def sessions_over(s4):
+    """The course server has reaped all its sessions (none left, no zombie); then it goes."""
+    wait_until(lambda: children(s4.pid) == [], 15, f"sessions left: {children(s4.pid)}")
+    no_zombies(s4.pid)
+    s4.kill()
+
+
+def name_target(v4port, student, addr, port):
+    """A scripted student who answers questions 1 to 3: (the student, what came after the
+    port: question 4, or an error and question 3 again)."""
+    st = Student(v4port)
+    st.read_until()
+    st.answer(student)
+    st.answer(addr)
+    return st, st.answer(str(port))
+
+
+def target_hijack():
+    """Other students name the victim's IPv6 server (::1 written 0:0:0:0:0:0:0:1, and
+    ::ffff:127.0.0.1) while the victim is about to answer OK: each is asked again, and the
+    victim PASSes (its IPv6 server got the other session's tokens too, and it FAILed 2/5 with
+    'unknown: client5 client4 client3')."""
+    s6, v6port, key = start_ipv6_server()
+    s4, v4port = start_ipv4_server("--grades", GRADES, "--allow", "::1/128",
+                                   "--allow", "::ffff:0:0/96")
+    victim = run("ipv4-client", "--server", "127.0.0.1", "--port", v4port, "--id", "2021123456",
+                 "--v6-addr", "::1", "--v6-port", v6port, stdin=subprocess.PIPE)
+    victim.p.stdin.write("Y\nY\n")
+    victim.p.stdin.flush()
+    victim.wait_for(r"\[6/6\] Type OK", 20)  # its session holds [::1]:v6port since question 3
+    attackers = []
+    for student, addr in (("2021999998", "0:0:0:0:0:0:0:1"), ("2021999999", "::ffff:127.0.0.1")):
+        st, msg = name_target(v4port, student, addr, v6port)
+        shown = "::1" if addr.startswith("0:") else addr
+        check(f"error: [{shown}]:{v6port} is the target of another running session: give the "
+              "port of your own IPv6 server" in msg and "[3/6]" in msg,
+              f"{addr} port {v6port} was not asked again: {msg!r}")
+        attackers.append(st)
+    victim.p.stdin.write("OK\n")
+    victim.p.stdin.close()
+    code, out, err = victim.finish(30)
+    check(code == 0 and "PASS: 5/5 tokens" in out, out + err)
+    check(s6.finish(10)[0] == 0 and not queue_exists(key), "ipv6-server exit, queue left")
+    for st in attackers:
+        st.close()
+    sessions_over(s4)
+
+
+def student_twice():
+    """A second session for a student id whose session is running FAILs at once with one
+    line; the first goes on and PASSes (two sessions of one student both ran)."""
+    catcher = TokenCatcher()
+    s4, v4port = start_ipv4_server("--grades", GRADES)
+    first = Student(v4port)
+    first.read_until()
+    first.answer("2021123456")
+    second = Student(v4port)
+    second.read_until()
+    msg = second.answer("2021123456")
+    check(msg == "FAIL: 0/5 tokens, concurrent: unknown; student 2021123456 already has a "
+          "session running: finish it first\n\033[0m", f"the second session got {msg!r}")
+    second.close()
+    for a in ("::1", str(catcher.port), "Y", "Y"):
+        first.answer(a)
+    first.s.sendall(b"OK\n")
+    first.read_until(b"newline.\n")
+    check(catcher.done.wait(10), "the course clients did not all connect")
+    first.s.sendall((",".join(catcher.tokens[k] for k in range(1, 6)) + "\n").encode())
+    verdict = first.rest()
+    check(verdict.startswith("PASS: 5/5 tokens"), f"the first session got {verdict!r}")
+    first.close()
+    sessions_over(s4)
+
+
+def claims_released():
+    """What a session claimed is free again once it is over: killed (SIGKILL: the server
+    releases it when it reaps the session) or ended (the session releases it with its
+    verdict, so its student may start again at once, while it still lingers on the old
+    connection for up to 1 s). The same student id and target then PASS."""
+    v6port = free_port()
+
+    def ipv6_server():  # on the same port each time: (proc, queue key)
+        s6 = run("ipv6-server", "--port", v6port)
+        return s6, int(s6.wait_for(r"listening on .*queue key (0x[0-9a-f]+)").group(1), 16)
+
+    s4, v4port = start_ipv4_server("--grades", GRADES)
+    held, msg = name_target(v4port, "2021123456", "::1", v6port)
+    check("[4/6]" in msg, repr(msg))
+    (killed, _), = children(s4.pid)
+    other, msg = name_target(v4port, "2021999999", "::1", v6port)
+    check("is the target of another running session" in msg, f"target not held: {msg!r}")
+    probe = Student(v4port)
+    probe.read_until()
+    msg = probe.answer("2021123456")
+    check("already has a session running" in msg, f"student id not held: {msg!r}")
+
+    os.kill(killed, signal.SIGKILL)
+    wait_until(lambda: proc_state(killed) == "gone", 10, f"session {killed} not reaped")
+    s6, key = ipv6_server()
+    ended, msg = name_target(v4port, "2021123456", "::1", v6port)
+    check("[4/6]" in msg, f"after the kill: {msg!r}")
+    for a in ("Y", "Y"):
+        ended.answer(a)
+    ended.s.sendall(b"OK\n")
+    ended.read_until(b"newline.\n")
+    check(s6.finish(20)[0] == 0, "ipv6-server exit")
+    toks, _ = queue_tokens(key)
+    s6, _ = ipv6_server()  # the next one, ready before the verdict
+    ended.s.sendall((",".join(toks) + "\n").encode())
+    verdict = ended.read_until(b"\n")
+    check(verdict.startswith("PASS: 5/5 tokens"), f"after the kill: {verdict!r}")
+
+    # At once: the ended session mostly still lingers (up to 1 s) on its student's connection,
+    # so only its own release, with the verdict, lets this one through.
+    code, out, err = run_student(v4port, v6port).finish(30)
+    check(code == 0 and "PASS: 5/5 tokens" in out, f"after the verdict: {out}{err}")
+    check(s6.finish(10)[0] == 0, "ipv6-server exit")
+    for st in (held, other, probe, ended):
+        st.close()
+    sessions_over(s4)
+
+
 if __name__ == "__main__":
     main({f.__name__: f for f in (long_verdict, flooding_server, refused_no_reset,
                                   ipv6_server_stopped, ipv6_server_idle_flood,
                                   ipv6_server_burst, question_forever, control_sequences,
                                   verdict_before_tokens, questions_deadline,
                                   wrong_answers_bound, own_port_target, peer_share,
-                                  remote_student_targets)})
+                                  remote_student_targets, target_hijack, student_twice,
+                                  claims_released)})

@@ -77,9 +77,10 @@ class Proc:
         try:
             code = self.p.wait(timeout)
         except subprocess.TimeoutExpired:
+            where = waiting_in(self.p.pid)  # before the kill: what it (and its children) waited on
             self.p.kill()
             self.p.wait()
-            raise AssertionError(f"{self.argv} still running after {timeout}s; "
+            raise AssertionError(f"{self.argv} still running after {timeout}s ({where}); "
                                  f"stdout={''.join(self.out)!r} stderr={''.join(self.err)!r}")
         for t in self.pumps:
             t.join(5)  # to the end of its output (bounded: a child it left may hold the pipes)
@@ -142,6 +143,20 @@ def proc_state(pid):
             return f.read().rsplit(")", 1)[1].split()[0]
     except (FileNotFoundError, ProcessLookupError):  # it exited meanwhile
         return "gone"
+
+
+def _wchan(pid):
+    try:
+        with open(f"/proc/{pid}/wchan") as f:
+            return f.read().strip() or "-"
+    except OSError:
+        return "?"
+
+
+def waiting_in(pid):
+    """'pid state wchan' of pid and of its children: where a process that did not end was."""
+    return "; ".join(f"{p} {s} {_wchan(p)}" for p, s in
+                     [(pid, proc_state(pid))] + children(pid))
 
 
 def zombies(pid):

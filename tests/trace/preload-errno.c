@@ -3,16 +3,25 @@
  * What a student's program sees of its calls, for preload_test.py errno: results and errno
  * printed, traced (libv6lab-preload.so) and not; the two outputs must be the same.
  * Plain libc, as a student writes it. Usage: v6lab-preload-errno PORT (nothing listens).
+ * The FIFO it opens is in a directory of its own under /tmp, removed before it exits.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/msg.h>
+#include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 /* The result, then errno (in this order: a call's arguments are evaluated in any order). */
 #define SHOW(what, call)                                                  \
@@ -59,5 +68,59 @@ int main(int argc, char **argv)
 	SHOW("msgctl (removed)", msgctl(q, IPC_RMID, NULL));
 	errno = 4242;
 	SHOW("usleep", usleep(1000));
+
+	/* Opening a FIFO: its open is recorded, another path's is not. */
+	char dir[] = "/tmp/v6lab-preload-errno-XXXXXX", fifo[64];
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	errno = 4242;
+	SHOW("mkfifo", mkfifo(fifo, 0600));
+	SHOW("open fifo (no reader yet)", open(fifo, O_WRONLY | O_NONBLOCK));
+	errno = 4242;
+	int rd = open(fifo, O_RDONLY | O_NONBLOCK);
+	SHOW("open fifo (reader)", rd >= 0);
+	int wr = openat(AT_FDCWD, fifo, O_WRONLY | O_NONBLOCK);
+	SHOW("openat fifo (writer)", wr >= 0);
+	FILE *f = fopen(fifo, "w");
+	SHOW("fopen fifo (writer)", f != NULL);
+	SHOW("fclose", f ? fclose(f) : -2);
+	SHOW("close (fifo ends)", close(rd) + close(wr));
+	errno = 0;
+	SHOW("open (no such file)", open("/nonexistent/v6lab", O_RDONLY));
+	unlink(fifo);
+	rmdir(dir);
+
+	/* Waiting on a listening socket. */
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	int ls = socket(AF_INET6, SOCK_STREAM, 0);
+	errno = 4242;
+	SHOW("bind+listen", bind(ls, (struct sockaddr *)&any, sizeof(any)) + listen(ls, 1));
+	struct pollfd pw = { .fd = ls, .events = POLLIN };
+	SHOW("poll listener (nothing yet)", poll(&pw, 1, 0));
+	fd_set rs;
+	FD_ZERO(&rs);
+	FD_SET(ls, &rs);
+	struct timeval bad = { -1, 0 };
+	errno = 0;
+	SHOW("select listener (bad timeout)", select(ls + 1, &rs, NULL, NULL, &bad));
+	errno = 4242;
+	SHOW("close (listener)", close(ls));
+
+	/* Children running other programs. */
+	char *none[] = { "/nonexistent/v6lab", NULL };
+	pid_t pid;
+	errno = 4242;
+	SHOW("posix_spawn (no such program)", posix_spawn(&pid, none[0], NULL, NULL, none, environ));
+	errno = 4242;
+	SHOW("system (exit 3)", system("exit 3"));
+	errno = 4242;
+	fflush(stdout);
+	pid = vfork();
+	if (pid == 0)
+		_exit(5);
+	SHOW("vfork", pid > 0);
+	int st = 0;
+	SHOW("waitpid (vfork child)", waitpid(pid, &st, 0) == pid ? st : -1);
 	return 0;
 }

@@ -7,11 +7,21 @@ through libv6lab-preload.so. Usage: preload_test.py SCENARIO (CTest: trace.prelo
                  their socket, fork, pipe and queue events with the right fields, each token
                  at each hop, only their own descriptors (never lttng-ust's), no event from
                  the shells and the python harness of the command line
-  ipc_pairs      the FIFO pair and the shared-memory pair: mkfifo, the FIFO's I/O, shm*
+  ipc_pairs      the FIFO pair and the shared-memory pair: mkfifo, each end's open of the
+                 FIFO (path, fd, access, the same inode), the FIFO's I/O on those fds, shm*
   silent         v6lab's own program: the same events with the preload as without it
-  errno          a failing connect, a bad descriptor, errno kept across a success: what the
-                 program sees is the same traced and untraced, and the events say it too
-  untraceable    a static binary: scripts/trace names it in one line, and still runs it"""
+  errno          a failing connect, a bad descriptor, errno kept across a success, and the
+                 same for FIFO opens, poll/select on a listener, posix_spawn, system, vfork:
+                 what the program sees is the same traced and untraced, the events say it too
+  untraceable    a static binary: scripts/trace names it in one line, and still runs it
+  poll           a server waiting in poll, select, ppoll, pselect on its listener: one event
+                 pair per call that watches it, with its fd, timeout, result and readiness;
+                 none for a poll of a pipe alone
+  spawn          posix_spawn, posix_spawnp, system and vfork: every child runs and is traced
+                 (its start names the parent, the spawn event names it), nothing of the
+                 vfork child is recorded under the parent's pid
+The traces of ipc_pairs, poll and spawn, which hold events only the preload fires, are read
+by scripts/v6trace summary, tokens and lint without an error."""
 import json
 import os
 import re
@@ -28,6 +38,7 @@ from trace_test import lttng_or_skip, one, only, read_trace, scratch, trace_env,
 from v6test import BIN, TOP, check, main  # noqa: E402
 
 PRELOAD = os.path.join(os.path.dirname(BIN), "lib", "libv6lab-preload.so")
+V6TRACE = os.path.join(TOP, "scripts", "v6trace")
 
 
 def traced(tmp, argv, env=None, name="trace", timeout=90):
@@ -41,6 +52,28 @@ def traced(tmp, argv, env=None, name="trace", timeout=90):
 def preload_or_skip():
     lttng_or_skip()
     check(os.path.exists(PRELOAD), f"no {PRELOAD}: not built?")
+
+
+def same_output(tmp, argv, timeout=60):
+    """argv untraced, then traced: the same stdout (what the program saw of its calls).
+    Returns the trace and COMMAND's events."""
+    plain = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    check(plain.returncode == 0, f"untraced: exit {plain.returncode}: {plain.stdout}{plain.stderr}")
+    out, p = traced(tmp, argv)
+    traced_out = p.stdout.split("trace: trace in")[0]
+    check(traced_out == plain.stdout, f"traced:\n{traced_out}\nuntraced:\n{plain.stdout}")
+    events, discarded = read_trace(out)
+    check(discarded == 0, f"{discarded} events discarded")
+    return out, events, plain.stdout
+
+
+def analyses_read(out):
+    """scripts/v6trace summary, tokens and lint read the trace (events they do not know are
+    passed over): exit 0 or 1 (findings), never an error."""
+    for cmd in ("summary", "tokens", "lint"):
+        p = subprocess.run([V6TRACE, cmd, out], capture_output=True, text=True, timeout=120)
+        check(p.returncode in (0, 1) and "Traceback" not in p.stderr,
+              f"v6trace {cmd} {out}: exit {p.returncode}: {p.stdout[-1500:]}{p.stderr[-1500:]}")
 
 
 # --- a student's pair ---------------------------------------------------------------------
@@ -97,6 +130,8 @@ def fds_of(events):
             s |= {e.f["read_fd"], e.f["write_fd"]}
         elif e.name == "v6lab_io:dup" and e.f["ret"] >= 0:
             s.add(e.f["ret"])
+        elif e.name == "v6lab_ipc:fifo_open" and e.f["fd"] >= 0:
+            s.add(e.f["fd"])
         elif e.name == "v6lab_process:fork" and e.f["child_pid"] > 0:
             parent[e.f["child_pid"]] = e.vpid
     for child, p in parent.items():
@@ -207,6 +242,25 @@ def ipc_pairs():
             r = only(ev, "v6lab_io:read", vpid=cli, kind="pipe", ntokens=lambda n: n >= 1)
             check(sum(e.f["ntokens"] for e in w) >= 5 and sum(e.f["ntokens"] for e in r) >= 5,
                   f"tokens through the FIFO: written {w}, read {r}")
+            # Each end's open (fifo-server O_WRONLY, fifo-client O_RDONLY): the FIFO mkfifo
+            # made, the descriptors its tokens then go through, the same inode.
+            wo = one(ev, "v6lab_ipc:fifo_open", vpid=srv)
+            ro = one(ev, "v6lab_ipc:fifo_open", vpid=cli)
+            check(wo.f["access"] == "O_WRONLY" and ro.f["access"] == "O_RDONLY"
+                  and wo.f["err"] == 0 and ro.f["err"] == 0 and wo.f["fd"] >= 0 and ro.f["fd"] >= 0,
+                  f"the FIFO's opens: {wo}, {ro}")
+            check(wo.f["path"] == ro.f["path"] == made[0].f["path"]
+                  and wo.f["ino"] == ro.f["ino"] != 0, f"not the same FIFO: {wo}, {ro}, {made}")
+            for o in (wo, ro):
+                entry = one(ev, "v6lab_ipc:fifo_open_entry", vpid=o.vpid)
+                check(entry.f["path"] == o.f["path"] and entry.f["access"] == o.f["access"]
+                      and entry.ts <= o.ts, f"fifo_open_entry {entry}, fifo_open {o}")
+            check(all(e.f["fd"] == wo.f["fd"] and e.ts > wo.ts for e in w)
+                  and all(e.f["fd"] == ro.f["fd"] and e.ts > ro.ts for e in r),
+                  f"tokens not on the opened descriptors {wo.f['fd']}, {ro.f['fd']}: {w}, {r}")
+            for o, last in ((wo, w[-1]), (ro, r[-1])):
+                closes = only(ev, "v6lab_io:close", vpid=o.vpid, fd=o.f["fd"], kind="pipe")
+                check([c for c in closes if c.ts > last.ts], f"the FIFO's fd not closed: {o}")
         else:
             g = only(ev, "v6lab_ipc:shmget", id=lambda i: i >= 0)
             check({e.vpid for e in g} == {srv, cli} and len({e.f["id"] for e in g}) == 1,
@@ -217,6 +271,7 @@ def ipc_pairs():
             one(ev, "v6lab_ipc:shmctl", vpid=cli, cmd="IPC_RMID", ret=0)
         check({e.vpid for e in ev if e.name == "v6lab_process:start"} == {srv, cli},
               f"{server}, {client}: start events {[e for e in ev if e.name.endswith(':start')]}")
+        analyses_read(out)
         print(f"OK: {server} + {client}: {len(ev)} events")
 
 
@@ -241,11 +296,15 @@ def own_run(tmp, name, preload):
     events, _ = read_trace(out)
     # COMMAND's own pid (scripts/trace execs it): another ipv6-client may run on the machine.
     pid = command_pid(out)
-    shape = []
+    # A descriptor as the order it first appears in: its number depends on how many
+    # liblttng-ust's threads, which register while main runs, hold at that moment.
+    shape, nth = [], {}
     for e in events:
         if e.vpid != pid:
             continue
         f = {k: v for k, v in e.f.items() if k not in ("pid", "ppid", "port", "token", "tokens")}
+        for k in f.keys() & {"fd", "new_fd"}:
+            f[k] = nth.setdefault(f[k], f"fd#{len(nth)}") if f[k] >= 0 else f[k]
         shape.append((e.name, tuple(sorted(f.items()))))
     return shape
 
@@ -275,21 +334,112 @@ def errno_check():
     tmp = scratch()
     prog = os.path.join(BIN, "v6lab-preload-errno")
     port = str(closed_port())
-    plain = subprocess.run([prog, port], capture_output=True, text=True, timeout=20)
-    check(plain.returncode == 0, f"untraced: {plain.stdout}{plain.stderr}")
-    out, p = traced(tmp, [prog, port])
-    traced_out = p.stdout.split("trace: trace in")[0]
-    check(traced_out == plain.stdout, f"traced:\n{traced_out}\nuntraced:\n{plain.stdout}")
-    events, _ = read_trace(out)
+    out, events, plain = same_output(tmp, [prog, port], timeout=20)
     pid = command_pid(out)
     ev = [e for e in events if e.vpid == pid]
     c = one(ev, "v6lab_sockets:connect", port=int(port))
     check(c.f["ret"] == -1 and c.f["err"] == 111 and c.f["addr"] == "::1", f"connect {c}")
     one(ev, "v6lab_sockets:connect", port=0, ret=-1, err=22)  # the bad length: no address
-    one(ev, "v6lab_sockets:socket", err=0)
+    check(len(only(ev, "v6lab_sockets:socket", err=0)) == 2, "the two sockets")
     one(ev, "v6lab_process:sleep", usec=1000, ret=0, err=0)
     check(not only(ev, "v6lab_io:read", fd=lambda fd: fd < 3), "a terminal's read recorded")
-    print(f"OK: the program saw the same results and errno:\n{plain.stdout.strip()}")
+    # The FIFO: the failed open (no reader: ENXIO), the three that succeed, their closes
+    # (fclose's too); the open of a path that is no FIFO is not recorded.
+    opens = only(ev, "v6lab_ipc:fifo_open")
+    check([(o.f["access"], o.f["flags"] & ~0o4000, o.f["fd"] >= 0, o.f["err"]) for o in opens] ==
+          [("O_WRONLY", 0o1, False, 6), ("O_RDONLY", 0o0, True, 0), ("O_WRONLY", 0o1, True, 0),
+           ("O_WRONLY", 0o1101, True, 0)], f"fifo_open: {opens}")
+    check(len({o.f["ino"] for o in opens[1:]}) == 1 and opens[0].f["ino"] == 0, f"inodes {opens}")
+    for o in opens[1:]:  # the first close of its fd after it
+        closed = [e for e in only(ev, "v6lab_io:close", fd=o.f["fd"]) if e.ts > o.ts]
+        check(closed and closed[0].f["kind"] == "pipe" and closed[0].f["ret"] == 0,
+              f"{o} closed: {closed}")
+    check(len(only(ev, "v6lab_ipc:fifo_open_entry")) == 4, "fifo_open_entry")
+    # poll and select on the listener: nothing yet; the bad timeout (EINVAL).
+    ls = one(ev, "v6lab_sockets:listen", ret=0).f["fd"]
+    polls = only(ev, "v6lab_sockets:poll")
+    check([(p.f["call"], p.f["listeners"], p.f["ret"], p.f["ready"], p.f["err"]) for p in polls] ==
+          [("poll", str(ls), 0, "-", 0), ("select", str(ls), -1, "-", 22)], f"polls {polls}")
+    # posix_spawn of no program (it returns ENOENT), system's status, vfork's child.
+    spawns = only(ev, "v6lab_process:spawn")
+    check([(s.f["path"], s.f["child_pid"] > 0, s.f["err"]) for s in spawns] ==
+          [("/nonexistent/v6lab", False, 2), ("-", True, 0)], f"spawns {spawns}")
+    one(ev, "v6lab_process:system", command="exit 3", ret=768, exit_code=3, err=0)
+    one(ev, "v6lab_process:waitpid", pid=spawns[1].f["child_pid"], exit_code=5)
+    print(f"OK: the program saw the same results and errno:\n{plain.strip()}")
+
+
+# --- a server waiting on its listener --------------------------------------------------------
+
+def poll_check():
+    preload_or_skip()
+    tmp = scratch()
+    out, events, plain = same_output(tmp, [os.path.join(BIN, "v6lab-preload-poll")])
+    pid = command_pid(out)
+    ev = [e for e in events if e.vpid == pid]
+    ls = one(ev, "v6lab_sockets:listen", ret=0).f["fd"]
+    L, fields = str(ls), ("call", "nfds", "listeners", "timeout_us", "ret", "ready", "err")
+    got = [tuple(e.f[k] for k in fields) for e in only(ev, "v6lab_sockets:poll")]
+    want = [("poll", 2, L, 0, 0, "-", 0),  # the listener and a pipe, nothing pending
+            ("poll", 1, L, -1, 1, L, 0),  # for ever, until the client connects
+            ("select", ls + 1, L, 5000000, 1, L, 0),
+            ("ppoll", 1, L, 5000000, 1, L, 0),
+            ("pselect", ls + 1, L, 5000000, 1, L, 0),
+            ("ppoll", 1, L, 10000, 0, "-", 0)]  # after the accept
+    check(got == want, f"poll events (call, nfds, listeners, timeout_us, ret, ready, err):\n"
+                       f"{got}\nexpected\n{want}")
+    # Each result after its entry, with the same arguments; the pipe's polls not recorded.
+    seq = [e for e in ev if e.name.startswith("v6lab_sockets:poll")]
+    check([e.name.split(":")[1] for e in seq] == ["poll_entry", "poll"] * len(want),
+          f"entries and results: {seq}")
+    for entry, result in zip(seq[::2], seq[1::2]):
+        check(all(entry.f[k] == result.f[k] for k in fields[:4]), f"{entry} / {result}")
+    child = one(ev, "v6lab_process:fork").f["child_pid"]
+    check(one(events, "v6lab_sockets:connect", vpid=child).f["ret"] == 0, "the client connected")
+    check(not only(events, "v6lab_sockets:poll_entry", vpid=child), "a poll in the client")
+    analyses_read(out)
+    print(f"OK: {len(want)} waits on listener fd {ls} recorded, the pipe's not:\n{plain.strip()}")
+
+
+# --- children running other programs -----------------------------------------------------------
+
+def spawn():
+    preload_or_skip()
+    tmp = scratch()
+    prog = os.path.abspath(os.path.join(BIN, "v6lab-preload-spawn"))
+    out, events, plain = same_output(tmp, [prog])
+    for how in ("posix_spawn", "posix_spawnp", "system", "vfork"):
+        check(f"child of {how}: socket made" in plain, f"{how}'s child did not run: {plain}")
+    pid = command_pid(out)
+    ev = [e for e in events if e.vpid == pid]
+    spawns = only(ev, "v6lab_process:spawn")
+    check([(s.f["path"], s.f["err"]) for s in spawns] == [(prog, 0), (prog, 0), ("-", 0)]
+          and all(s.f["child_pid"] > 0 for s in spawns), f"spawn events {spawns}")
+    check([e.f["path"] for e in only(ev, "v6lab_process:spawn_entry")] == [prog, prog, "-"],
+          "spawn_entry events")
+    command = f"exec '{prog}' child system"
+    sys_entry = one(ev, "v6lab_process:system_entry", command=command)
+    sys_done = one(ev, "v6lab_process:system", command=command, ret=0, exit_code=0, err=0)
+    # Every child is traced from its own start, which names the parent; a spawned one is
+    # the child the spawn event names; the system one ran while system waited.
+    starts = {e.vpid: e for e in events if e.name == "v6lab_process:start" and e.f["ppid"] == pid}
+    spawned = {s.f["child_pid"] for s in spawns}
+    check(len(starts) == 4 and spawned < set(starts), f"children {starts}, spawned {spawned}")
+    (by_system,) = set(starts) - spawned
+    check(sys_entry.ts < starts[by_system].ts < sys_done.ts, "system's child outside system()")
+    for child in starts:
+        first = [e for e in events if e.vpid == child][0]
+        check(first.name == "v6lab_process:start", f"child {child} first {first}")
+        one(events, "v6lab_sockets:socket", vpid=child, family="AF_INET6", err=0)
+    # The vfork child closed the socket in its own descriptor table, in the parent's memory:
+    # the only close of it under the parent's pid is the parent's own, after the child.
+    s = one(ev, "v6lab_sockets:socket")
+    closes = only(ev, "v6lab_io:close", fd=s.f["fd"])
+    check(len(closes) == 1 and closes[0].ts > spawns[2].ts, f"closes of the socket {closes}")
+    check(not only(ev, "v6lab_process:fork") and not only(events, "v6lab_process:fork_child"),
+          "a fork event for a spawn")
+    analyses_read(out)
+    print(f"OK: 4 children traced, 3 spawn events, 1 system:\n{plain.strip()}")
 
 
 # --- a static binary ---------------------------------------------------------------------------
@@ -310,4 +460,5 @@ def untraceable():
 
 if __name__ == "__main__":
     main({"student_pair": student_pair, "ipc_pairs": ipc_pairs, "silent": silent, "errno": errno_check,
-          "untraceable": untraceable, "_student_pair": _student_pair})
+          "untraceable": untraceable, "poll": poll_check, "spawn": spawn,
+          "_student_pair": _student_pair})

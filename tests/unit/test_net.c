@@ -119,13 +119,15 @@ static void teredo_and_groups(void **state)
 static void target_rules(void **state)
 {
 	(void)state;
-	struct sockaddr_storage local, remote;
+	struct sockaddr_storage local, remote, dual, v4only;
 	socklen_t len;
 	struct in6_addr t;
 	char why[256];
 	parse_addr("127.0.0.1", 40000, &local, &len);
 	parse_addr("198.51.100.2", 40000, &remote, &len);
-	struct target_rules on_host = { &local, 50000, true }, away = { &remote, 50000, true };
+	parse_addr("::", 50000, &dual, &len); /* the course server's listener: --bind :: */
+	parse_addr("0.0.0.0", 50000, &v4only, &len);
+	struct target_rules on_host = { &local, &dual, true }, away = { &remote, &dual, true };
 
 	inet_pton(AF_INET6, "::1", &t);
 	assert_int_equal(target_check(&t, 0, &on_host, why, sizeof(why)), ANSWER_OK);
@@ -136,6 +138,26 @@ static void target_rules(void **state)
 	assert_string_equal(why, "[::1]:50000 is this course server itself: give the port of your "
 				 "IPv6 server");
 	assert_int_equal(target_check(&t, 7002, &on_host, why, sizeof(why)), ANSWER_OK);
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &t); /* dual stack: IPv4-mapped reaches [::] */
+	assert_int_equal(target_check(&t, 50000, &on_host, why, sizeof(why)), ANSWER_RETRY);
+	inet_pton(AF_INET6, "::", &t); /* connecting to :: is connecting to loopback */
+	assert_int_equal(target_check(&t, 50000, &on_host, why, sizeof(why)), ANSWER_RETRY);
+
+	/* A course server on 0.0.0.0 only: [::1]:50000 is another socket (a student's server
+	 * may have that port number), ::ffff:127.0.0.1 and ::ffff:0.0.0.0 are the server. */
+	on_host.own = &v4only;
+	inet_pton(AF_INET6, "::1", &t);
+	assert_int_equal(target_check(&t, 50000, &on_host, why, sizeof(why)), ANSWER_OK);
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &t);
+	assert_int_equal(target_check(&t, 50000, &on_host, why, sizeof(why)), ANSWER_RETRY);
+	inet_pton(AF_INET6, "::ffff:0.0.0.0", &t);
+	assert_int_equal(target_check(&t, 50000, &on_host, why, sizeof(why)), ANSWER_RETRY);
+	parse_addr("127.0.0.1", 50000, &v4only, &len); /* on one address: only that one */
+	inet_pton(AF_INET6, "::ffff:127.0.0.2", &t);
+	assert_int_equal(target_check(&t, 50000, &on_host, why, sizeof(why)), ANSWER_OK);
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &t);
+	assert_int_equal(target_check(&t, 50000, &on_host, why, sizeof(why)), ANSWER_RETRY);
+	on_host.own = &dual;
 
 	inet_pton(AF_INET6, "2001:0:c633:640a:2826:1221:39cc:9bfd", &t); /* behind 198.51.100.2 */
 	assert_int_equal(target_check(&t, 0, &away, why, sizeof(why)), ANSWER_OK);

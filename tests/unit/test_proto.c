@@ -54,15 +54,18 @@ static void for_terminal(void **state)
 {
 	(void)state;
 	char a[] = "\033[1;36m[1/6] Student id\n> ";
-	assert_string_equal(proto_for_terminal(a), "\033[1;36m[1/6] Student id\n> ");
+	assert_string_equal(proto_for_terminal(a, true), "\033[1;36m[1/6] Student id\n> ");
 	char b[] = "\033]52;c;ZXZpbA==\a\033[2J\033[H\033]0;title\033\\x\ty\r\bz\x7f\033[0m";
-	assert_string_equal(proto_for_terminal(b), "x\tyz\033[0m");
+	assert_string_equal(proto_for_terminal(b, true), "x\tyz\033[0m");
 	char c[] = "cut \033]52;c;never ended", d[] = "cut \033[1;3", e[] = "\033";
-	assert_string_equal(proto_for_terminal(c), "cut ");
-	assert_string_equal(proto_for_terminal(d), "cut ");
-	assert_string_equal(proto_for_terminal(e), "");
+	assert_string_equal(proto_for_terminal(c, true), "cut ");
+	assert_string_equal(proto_for_terminal(d, true), "cut ");
+	assert_string_equal(proto_for_terminal(e, true), "");
 	char f[] = "\033[?1049h\033[1;36;5m\033(0ok";
-	assert_string_equal(proto_for_terminal(f), "\033[1;36;5mok");
+	assert_string_equal(proto_for_terminal(f, true), "\033[1;36;5mok");
+	/* NO_COLOR, or not a terminal: the colours go too */
+	char g[] = "\033[1;36m[1/6] Student id\n> \033[0m\033[2J";
+	assert_string_equal(proto_for_terminal(g, false), "[1/6] Student id\n> ");
 }
 
 static void chomp_both_line_ends(void **state)

@@ -3,6 +3,9 @@
  *
  * Classic tracepoints only (these kernels have no kprobes, and fentry/fexit/tp_btf do not load):
  *   syscalls:sys_{enter,exit}_accept{,4}  who waits in accept(), what it returned
+ *   syscalls:sys_{enter,exit}_{poll,ppoll,select,pselect6,epoll_wait,epoll_pwait,epoll_pwait2},
+ *   syscalls:sys_enter_epoll_ctl          who waits for a connection on the listener before
+ *                                         calling accept() (--poll, --diagnose)
  *   sock:inet_sock_set_state              LISTEN / SYN_RECV / ESTABLISHED / CLOSE
  *   sock:sk_data_ready                    a connection was queued on a listener we do not know
  *                                         yet (attached only while one is unknown, see below)
@@ -451,6 +454,330 @@ SEC("tracepoint/syscalls/sys_exit_accept4")
 int aw_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 {
 	return accept_exit(ctx);
+}
+
+/* ---- waiting for a connection in poll(), select() or epoll_wait() ----
+ * A server that polls its listener calls accept() only once a connection is there: until then
+ * it waits here, and "no accept() call" would wrongly blame it. These programs run for every
+ * such call on the machine (event loops make many), so the loader attaches them only with
+ * --poll or --diagnose, and each looks at a bounded number of fds: poll's first POLL_MAX
+ * entries, select's first SELECT_MAX fds, and for epoll_wait() (which names only its set) the
+ * set's entry in epolls, filled from epoll_ctl() and, for sets made before we started, by the
+ * loader. A wait that began before we attached has no sys_enter here: the loader finds it in
+ * /proc when it gives the verdict. */
+
+#define POLL_MAX 16
+#define SELECT_MAX 256
+#define POLLIN_ANY 0x41 /* POLLIN | POLLRDNORM (and EPOLLIN | EPOLLRDNORM): a connection */
+#define EPOLL_CTL_ADD 1
+#define EPOLL_CTL_DEL 2
+#define EPOLL_CTL_MOD 3
+
+struct poll_start {
+	__u64 ts;
+	__u64 sk;
+	__u64 uaddr; /* poll: the pollfd array; select: the readfds set */
+	__s32 fd;
+	__u32 idx;   /* poll: the listener's entry in the array */
+	__u32 call;  /* enum aw_call; AW_CALL_NONE: not in a call we watch */
+};
+
+/* The call a thread waits in, as the accept() one (task-local, freed with the thread). */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct poll_start);
+} polling SEC(".maps");
+
+/* epoll sets that wait for input on a listener we watch -> that listener's fd. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct aw_epoll_key);
+	__type(value, __s32);
+} epolls SEC(".maps");
+
+struct user_pollfd {
+	__s32 fd;
+	__s16 events;
+	__s16 revents;
+};
+
+/* fd of the current process -> a listener we watch (as accept() is filtered), or NULL. */
+static __always_inline const struct sock *watched_listener(const struct task_struct *task, int fd)
+{
+	const struct sock *sk = fd_to_tcp_sock(task, fd);
+
+	if (!sk || sk->__sk_common.skc_state != TCP_LISTEN)
+		return NULL;
+	if (accept_by_port && !port_wanted(sk->__sk_common.skc_num))
+		return NULL;
+	if (!scope_wanted(sk->__sk_common.skc_family, sk_netns(sk)))
+		return NULL;
+	return sk;
+}
+
+/* The same, for fd in the loops below: a global function, which the verifier checks once,
+ * not once per iteration of a loop (*sk: the socket's address, 0 if it is none). */
+__noinline int watched_listener_fd(int fd, __u64 *sk)
+{
+	if (!sk)
+		return 0;
+	*sk = (__u64)watched_listener(bpf_get_current_task_btf(), fd);
+	return 0;
+}
+
+static __always_inline int poll_begin(struct task_struct *task, const struct sock *sk, int fd,
+				      __u32 idx, __u64 uaddr, __u32 call)
+{
+	struct poll_start *st;
+	struct aw_event *e;
+	__u32 netns = sk_netns(sk);
+
+	st = bpf_task_storage_get(&polling, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st)
+		return 0;
+	st->ts = bpf_ktime_get_ns();
+	st->sk = (__u64)sk;
+	st->uaddr = uaddr;
+	st->fd = fd;
+	st->idx = idx;
+	st->call = call;
+	remember_listener(sk, netns, sk->__sk_common.skc_num);
+
+	e = reserve(AW_POLL_WAIT, netns);
+	if (!e)
+		return 0;
+	set_task(e);
+	sk_endpoints(sk, e);
+	sk_backlog(sk, e);
+	e->fd = fd;
+	e->call = call;
+	submit(e);
+	return 0;
+}
+
+/* poll(ufds, nfds, ...), ppoll(ufds, nfds, ...) */
+static __always_inline int poll_enter(struct trace_event_raw_sys_enter *ctx, __u32 call)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct user_pollfd fds[POLL_MAX] = {};
+	const struct sock *sk;
+	__u64 n = ctx->args[1], addr = 0;
+	__u32 i, found = 0;
+	int fd = -1;
+
+	flush_pending();
+	if (targ_tgid && task->tgid != targ_tgid)
+		return 0;
+	if (!n)
+		return 0;
+	if (n > POLL_MAX)
+		n = POLL_MAX;
+	if (bpf_probe_read_user(fds, n * sizeof(fds[0]), (const void *)ctx->args[0]))
+		return 0;
+	for (i = 0; i < POLL_MAX && i < n; i++) {
+		if (!(fds[i].events & POLLIN_ANY))
+			continue;
+		watched_listener_fd(fds[i].fd, &addr);
+		if (addr) {
+			fd = fds[i].fd;
+			found = i;
+			break;
+		}
+	}
+	if (!addr)
+		return 0;
+	sk = KPTR(struct sock, addr);
+	return poll_begin(task, sk, fd, found, ctx->args[0], call);
+}
+
+/* select(n, readfds, ...), pselect6(n, readfds, ...) */
+static __always_inline int select_enter(struct trace_event_raw_sys_enter *ctx, __u32 call)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 bits[SELECT_MAX / 64] = {}, addr = 0;
+	const struct sock *sk;
+	int nfds = (int)ctx->args[0];
+	__u32 n, fd, size;
+
+	flush_pending();
+	if (targ_tgid && task->tgid != targ_tgid)
+		return 0;
+	if (nfds <= 0 || !ctx->args[1])
+		return 0;
+	n = nfds > SELECT_MAX ? SELECT_MAX : nfds;
+	size = (n + 63) / 64 * 8;
+	if (size > sizeof(bits)) /* it is not: for the verifier, which does not follow a division */
+		size = sizeof(bits);
+	if (bpf_probe_read_user(bits, size, (const void *)ctx->args[1]))
+		return 0;
+	for (fd = 0; fd < SELECT_MAX && fd < n; fd++) {
+		if (!((bits[fd / 64] >> (fd % 64)) & 1))
+			continue;
+		watched_listener_fd(fd, &addr);
+		if (addr)
+			break;
+	}
+	if (!addr)
+		return 0;
+	sk = KPTR(struct sock, addr);
+	return poll_begin(task, sk, fd, 0, ctx->args[1], call);
+}
+
+/* epoll_wait(epfd, ...), epoll_pwait(epfd, ...), epoll_pwait2(epfd, ...) */
+static __always_inline int epoll_enter(struct trace_event_raw_sys_enter *ctx, __u32 call)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct aw_epoll_key key = {};
+	const struct sock *sk;
+	__s32 *fd, lfd;
+
+	flush_pending();
+	if (targ_tgid && task->tgid != targ_tgid)
+		return 0;
+	key.tgid = task->tgid;
+	key.epfd = (int)ctx->args[0];
+	fd = bpf_map_lookup_elem(&epolls, &key);
+	if (!fd)
+		return 0;
+	lfd = *fd;
+	sk = watched_listener(task, lfd);
+	if (!sk)
+		return 0;
+	return poll_begin(task, sk, lfd, 0, 0, call);
+}
+
+SEC("tracepoint/syscalls/sys_enter_poll")
+int aw_enter_poll(struct trace_event_raw_sys_enter *ctx)
+{
+	return poll_enter(ctx, AW_CALL_POLL);
+}
+
+SEC("tracepoint/syscalls/sys_enter_ppoll")
+int aw_enter_ppoll(struct trace_event_raw_sys_enter *ctx)
+{
+	return poll_enter(ctx, AW_CALL_PPOLL);
+}
+
+SEC("tracepoint/syscalls/sys_enter_select")
+int aw_enter_select(struct trace_event_raw_sys_enter *ctx)
+{
+	return select_enter(ctx, AW_CALL_SELECT);
+}
+
+SEC("tracepoint/syscalls/sys_enter_pselect6")
+int aw_enter_pselect6(struct trace_event_raw_sys_enter *ctx)
+{
+	return select_enter(ctx, AW_CALL_PSELECT6);
+}
+
+SEC("tracepoint/syscalls/sys_enter_epoll_wait")
+int aw_enter_epoll_wait(struct trace_event_raw_sys_enter *ctx)
+{
+	return epoll_enter(ctx, AW_CALL_EPOLL_WAIT);
+}
+
+SEC("tracepoint/syscalls/sys_enter_epoll_pwait")
+int aw_enter_epoll_pwait(struct trace_event_raw_sys_enter *ctx)
+{
+	return epoll_enter(ctx, AW_CALL_EPOLL_PWAIT);
+}
+
+SEC("tracepoint/syscalls/sys_enter_epoll_pwait2")
+int aw_enter_epoll_pwait2(struct trace_event_raw_sys_enter *ctx)
+{
+	return epoll_enter(ctx, AW_CALL_EPOLL_PWAIT2);
+}
+
+/* epoll_ctl(epfd, op, fd, event): a set that starts (or stops) waiting for input on a listener. */
+SEC("tracepoint/syscalls/sys_enter_epoll_ctl")
+int aw_enter_epoll_ctl(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct aw_epoll_key key = {};
+	int op = (int)ctx->args[1], fd = (int)ctx->args[2];
+	__u32 events = 0;
+	__s32 *known;
+
+	flush_pending();
+	if (targ_tgid && task->tgid != targ_tgid)
+		return 0;
+	if (op != EPOLL_CTL_ADD && op != EPOLL_CTL_MOD && op != EPOLL_CTL_DEL)
+		return 0;
+	key.tgid = task->tgid;
+	key.epfd = (int)ctx->args[0];
+	if (op != EPOLL_CTL_DEL && ctx->args[3])
+		bpf_probe_read_user(&events, sizeof(events), (const void *)ctx->args[3]);
+	if (op == EPOLL_CTL_DEL || !(events & POLLIN_ANY)) {
+		known = bpf_map_lookup_elem(&epolls, &key);
+		if (known && *known == fd)
+			bpf_map_delete_elem(&epolls, &key);
+		return 0;
+	}
+	if (watched_listener(task, fd))
+		bpf_map_update_elem(&epolls, &key, &fd, BPF_ANY);
+	return 0;
+}
+
+/* Did the call say the listener is ready? poll and select write it back next to what was
+ * asked; epoll_wait returns the user's own data, which does not say. */
+static __always_inline bool poll_ready(const struct poll_start *st)
+{
+	struct user_pollfd pfd;
+	__u64 word;
+
+	switch (st->call) {
+	case AW_CALL_POLL:
+	case AW_CALL_PPOLL:
+		if (bpf_probe_read_user(&pfd, sizeof(pfd),
+					(const void *)(st->uaddr + (__u64)(st->idx % POLL_MAX) * sizeof(pfd))))
+			return false;
+		return pfd.revents & POLLIN_ANY;
+	case AW_CALL_SELECT:
+	case AW_CALL_PSELECT6:
+		if (bpf_probe_read_user(&word, sizeof(word),
+					(const void *)(st->uaddr + (__u64)((__u32)st->fd / 64) * 8)))
+			return false;
+		return (word >> ((__u32)st->fd % 64)) & 1;
+	default:
+		return false;
+	}
+}
+
+/* sys_exit of every call above (one program, attached to each). */
+SEC("tracepoint/syscalls/sys_exit_ppoll")
+int aw_exit_poll(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct poll_start *st;
+	const struct sock *sk;
+	struct aw_event *e;
+	long ret = ctx->ret;
+	bool ready;
+
+	flush_pending();
+	st = bpf_task_storage_get(&polling, task, 0, 0);
+	if (!st || st->call == AW_CALL_NONE)
+		return 0;
+	ready = ret > 0 && poll_ready(st);
+	sk = KPTR(struct sock, st->sk);
+	e = reserve(AW_POLL_DONE, sk_netns(sk));
+	if (e) {
+		set_task(e);
+		sk_endpoints(sk, e);
+		sk_backlog(sk, e);
+		e->fd = st->fd;
+		e->ret = (int)ret;
+		e->call = st->call;
+		e->lat_ns = e->ts_ns - st->ts;
+		if (ready)
+			e->flags |= AW_F_READY;
+		submit(e);
+	}
+	st->call = AW_CALL_NONE;
+	return 0;
 }
 
 /* ---- socket state ---- */

@@ -4,14 +4,16 @@
  * by LD_PRELOAD. Each libc call below is interposed, as lttng-ust's own
  * liblttng-ust-libc-wrapper and liblttng-ust-fork do: the real call is found with
  * dlsym(RTLD_NEXT) and made between the same X_entry and X events, with the same fields,
- * as src/lib/wrap.c fires (role "other"), so every analysis reads both alike.
+ * as src/lib/wrap.c fires (role "other"), so every analysis reads both alike. Besides
+ * those, what only a student's program does: opening a FIFO, waiting in poll or select on
+ * a listening socket, posix_spawn, vfork, system, sleeping.
  *
  * What keeps it out of the way (trace/README.md, "Programs without wrappers"):
  *  - Silent until the process makes its first IPv4/IPv6 socket, System V queue or
- *    segment, or FIFO (mkfifo): shells, timeout and the tools of a command line never get that far,
- *    and stay as they were (not even liblttng-ust is loaded in them). Only then is
- *    libv6lab-preload-probes.so (the providers, linked to liblttng-ust) dlopen'ed, a
- *    start event names the process, and the events fire from that call on.
+ *    segment, or FIFO (mkfifo, or opening one): shells, timeout and the tools of a command
+ *    line never get that far, and stay as they were (not even liblttng-ust is loaded in
+ *    them). Only then is libv6lab-preload-probes.so (the providers, linked to liblttng-ust)
+ *    dlopen'ed, a start event names the process, and the events fire from that call on.
  *  - Silent for good in v6lab's own programs, whose wrappers fire already: they carry an
  *    ELF note "v6lab" (src/lib/wrap.c; an executable exports no symbols to look up), read
  *    here from the program headers. And in script interpreters (python3, perl): the test
@@ -22,22 +24,28 @@
  *    thread such a thread starts), and only sockets of the Internet families, pipes and
  *    FIFOs recorded (its Unix sockets and shared memory never are).
  *  - The call is made exactly as asked and its result and errno are returned untouched:
- *    errno is saved before the events and restored after them.
+ *    errno is saved before anything of ours runs and restored after (TRACED, below).
  * Never built with the sanitizers (it is preloaded into programs that have none).
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/msg.h>
+#include <sys/select.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -63,6 +71,7 @@ enum { UNDECIDED, ACTIVATING, ON, OFF };
 static int state = UNDECIDED;
 static TLS int busy;	   /* our own code runs in this thread: interpose nothing */
 static TLS int ust_thread; /* a thread of liblttng-ust */
+#define IN_VFORK_CHILD 2   /* a bit of busy: this thread is a vfork child's (see vfork) */
 
 static void (*ust_before_fork)(sigset_t *);
 static void (*ust_after_fork_parent)(sigset_t *);
@@ -71,14 +80,26 @@ static void (*ust_after_fork_child)(sigset_t *);
 /* The real functions, found in the libraries after this one. All are resolved in the
  * constructor, before liblttng-ust can be loaded: its threads call some of them while the
  * thread that dlopen()s it holds the loader's lock, which dlsym() would wait for. */
-#define REAL_FUNCTIONS(X)                                                                 \
-	X(pthread_create) X(socket) X(setsockopt) X(bind) X(listen) X(accept) X(accept4) \
-	X(connect) X(shutdown) X(read) X(write) X(recv) X(send) X(recvfrom) X(sendto)   \
-	X(__read_chk) X(__recv_chk) X(readv) X(writev) X(close) X(dup) X(dup2) X(fork)  \
-	X(waitpid) X(wait) X(pipe) X(pipe2) X(msgget) X(msgsnd) X(msgrcv) X(msgctl)   \
-	X(shmget) X(shmat) X(shmdt) X(shmctl) X(mkfifo) X(sleep) X(usleep) X(nanosleep)
+#define REAL_FUNCTIONS(X)                                                                  \
+	X(pthread_create) X(socket) X(setsockopt) X(bind) X(listen) X(accept) X(accept4)  \
+	X(connect) X(shutdown) X(read) X(write) X(recv) X(send) X(recvfrom) X(sendto)    \
+	X(__read_chk) X(__recv_chk) X(readv) X(writev) X(close) X(fclose) X(dup) X(dup2) \
+	X(fork) X(posix_spawn) X(posix_spawnp) X(system) X(waitpid) X(wait) X(pipe)      \
+	X(pipe2) X(msgget) X(msgsnd) X(msgrcv) X(msgctl) X(shmget) X(shmat) X(shmdt)     \
+	X(shmctl) X(mkfifo) X(open) X(open64) X(openat) X(openat64) X(__open_2)          \
+	X(__open64_2) X(__openat_2) X(__openat64_2) X(fopen) X(fopen64) X(poll)          \
+	X(__poll_chk) X(ppoll) X(__ppoll_chk) X(select) X(pselect) X(sleep) X(usleep)    \
+	X(nanosleep)
+/* What _FORTIFY_SOURCE compiles some calls as (declared by glibc only under it). */
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
 ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask,
+		size_t fdslen);
 #define DECLARE(name) static __typeof__(name) *real_##name;
 REAL_FUNCTIONS(DECLARE)
 #define RESOLVE(name) *(void **)&real_##name = dlsym(RTLD_NEXT, #name);
@@ -98,6 +119,35 @@ static inline int tracing(void)
 {
 	return __atomic_load_n(&state, __ATOMIC_ACQUIRE) == ON && !busy && !ust_thread;
 }
+
+/*
+ * The body of every wrapper below: when this thread records and `also` holds (evaluated
+ * with the guard up), the entry event, the real call, the result event; else the call
+ * alone. Nothing of ours runs with the guard down, and the call starts with the caller's
+ * errno and returns with its own. In `result`, r is what the call returned and e its errno.
+ */
+#define TRACED(also, type, call, entry, result) \
+	do {                                    \
+		if (!tracing())                 \
+			return call;            \
+		int e = errno;                  \
+		busy = 1;                       \
+		if (!(also)) {                  \
+			busy = 0;               \
+			errno = e;              \
+			return call;            \
+		}                               \
+		entry;                          \
+		busy = 0;                       \
+		errno = e;                      \
+		type r = call;                  \
+		e = errno;                      \
+		busy = 1;                       \
+		result;                         \
+		busy = 0;                       \
+		errno = e;                      \
+		return r;                       \
+	} while (0)
 
 /* --- deciding: v6lab program, interpreter, or a program to trace ------------------------ */
 
@@ -238,6 +288,31 @@ static int recorded_kind(int fd)
 	return kind;
 }
 
+/* The listening sockets of this process (listen() succeeded on them here, or before the
+ * fork that made it), below FD_SETSIZE: poll and select are recorded only when they watch
+ * one. A mark is confirmed (SO_ACCEPTCONN) when a poll watches it, since a descriptor can
+ * be closed where we do not see it (exec, close_range). */
+#define WORD_BITS (8 * sizeof(unsigned long))
+static unsigned long listening[FD_SETSIZE / WORD_BITS];
+static int nlistening; /* marks set: with none, poll and select are not even looked at */
+
+static int marked(int fd)
+{
+	return fd >= 0 && fd < FD_SETSIZE &&
+	       (__atomic_load_n(&listening[fd / WORD_BITS], __ATOMIC_RELAXED) >> (fd % WORD_BITS)) & 1;
+}
+
+static void mark(int fd, int on)
+{
+	if (fd < 0 || fd >= FD_SETSIZE || marked(fd) == !!on)
+		return;
+	unsigned long bit = 1UL << (fd % WORD_BITS), *word = &listening[fd / WORD_BITS];
+	unsigned long old = on ? __atomic_fetch_or(word, bit, __ATOMIC_RELAXED)
+			       : __atomic_fetch_and(word, ~bit, __ATOMIC_RELAXED);
+	if (!(old & bit) == !!on) /* this call changed it, not another thread's */
+		__atomic_add_fetch(&nlistening, on ? 1 : -1, __ATOMIC_RELAXED);
+}
+
 /* --- sockets ------------------------------------------------------------------------------ */
 
 int socket(int domain, int type, int protocol)
@@ -245,97 +320,57 @@ int socket(int domain, int type, int protocol)
 	REAL(socket);
 	if (domain == AF_INET || domain == AF_INET6)
 		activate();
-	if (!tracing())
-		return real_socket(domain, type, protocol);
-	int e0 = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_sockets, socket_entry, ROLE, domain, type, protocol);
-	busy = 0;
-	errno = e0;
-	int fd = real_socket(domain, type, protocol);
-	int e = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_sockets, socket, ROLE, domain, type, protocol, fd, ERR(fd < 0, e));
-	busy = 0;
-	errno = e;
-	return fd;
+	TRACED(1, int, real_socket(domain, type, protocol),
+	       lttng_ust_tracepoint(v6lab_sockets, socket_entry, ROLE, domain, type, protocol),
+	       lttng_ust_tracepoint(v6lab_sockets, socket, ROLE, domain, type, protocol, r,
+				    ERR(r < 0, e)));
 }
-
-/* The events of a call on fd that returns int: FD_CALL(prov, name, real call, fields...)
- * fires name_entry(role, fd, fields...) and name(role, fd, fields..., ret, err), when fd is
- * a socket of ours. */
-#define FD_CALL(prov, name, call, ...)                                                   \
-	do {                                                                             \
-		if (!tracing() || !EITHER(prov, name) || recorded_kind(fd) < 0)           \
-			return call;                                                     \
-		int e0 = errno;                                                          \
-		busy = 1;                                                                \
-		lttng_ust_tracepoint(prov, name##_entry, ROLE, fd, __VA_ARGS__);         \
-		busy = 0;                                                                \
-		errno = e0;                                                              \
-		int r = call;                                                            \
-		int e = errno;                                                           \
-		busy = 1;                                                                \
-		lttng_ust_tracepoint(prov, name, ROLE, fd, __VA_ARGS__, r, ERR(r < 0, e)); \
-		busy = 0;                                                                \
-		errno = e;                                                               \
-		return r;                                                                \
-	} while (0)
 
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	REAL(setsockopt);
-	if (!tracing() || !EITHER(v6lab_sockets, setsockopt) || recorded_kind(fd) < 0)
-		return real_setsockopt(fd, level, name, val, len);
-	int e0 = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_sockets, setsockopt_entry, ROLE, fd, level, name, len);
-	busy = 0;
-	errno = e0;
-	int r = real_setsockopt(fd, level, name, val, len);
-	int e = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_sockets, setsockopt, ROLE, fd, level, name, r, ERR(r < 0, e));
-	busy = 0;
-	errno = e;
-	return r;
+	TRACED(EITHER(v6lab_sockets, setsockopt) && recorded_kind(fd) >= 0, int,
+	       real_setsockopt(fd, level, name, val, len),
+	       lttng_ust_tracepoint(v6lab_sockets, setsockopt_entry, ROLE, fd, level, name, len),
+	       lttng_ust_tracepoint(v6lab_sockets, setsockopt, ROLE, fd, level, name, r,
+				    ERR(r < 0, e)));
+}
+
+/* Always looked at (one call a server): its mark is what poll and select go by. */
+static void listened(int fd, int backlog, int r, int e)
+{
+	if (r == 0)
+		mark(fd, 1);
+	lttng_ust_tracepoint(v6lab_sockets, listen, ROLE, fd, backlog, r, ERR(r < 0, e));
 }
 
 int listen(int fd, int backlog)
 {
 	REAL(listen);
-	FD_CALL(v6lab_sockets, listen, real_listen(fd, backlog), backlog);
+	TRACED(recorded_kind(fd) >= 0, int, real_listen(fd, backlog),
+	       lttng_ust_tracepoint(v6lab_sockets, listen_entry, ROLE, fd, backlog),
+	       listened(fd, backlog, r, e));
 }
 
 int shutdown(int fd, int how)
 {
 	REAL(shutdown);
-	FD_CALL(v6lab_sockets, shutdown, real_shutdown(fd, how), how);
+	TRACED(EITHER(v6lab_sockets, shutdown) && recorded_kind(fd) >= 0, int,
+	       real_shutdown(fd, how),
+	       lttng_ust_tracepoint(v6lab_sockets, shutdown_entry, ROLE, fd, how),
+	       lttng_ust_tracepoint(v6lab_sockets, shutdown, ROLE, fd, how, r, ERR(r < 0, e)));
 }
 
 /* bind and connect: the address asked for, in both events. */
-#define ADDR_CALL(name, call)                                                            \
-	do {                                                                             \
-		if (!tracing() || !EITHER(v6lab_sockets, name) || recorded_kind(fd) < 0)  \
-			return call;                                                     \
-		int e0 = errno;                                                          \
-		busy = 1;                                                                \
-		struct v6lab_tp_addr a = { 0 };                                          \
-		if (sa)                                                                  \
-			v6lab_tp_addr(sa, len, &a);                                      \
+#define ADDR_CALL(name, call)                                                                \
+	struct v6lab_tp_addr a = { 0 };                                                      \
+	TRACED(EITHER(v6lab_sockets, name) && recorded_kind(fd) >= 0, int, call, {           \
+		if (sa)                                                                      \
+			v6lab_tp_addr(sa, len, &a);                                          \
 		lttng_ust_tracepoint(v6lab_sockets, name##_entry, ROLE, fd, a.family, a.host, \
-				     a.port);                                            \
-		busy = 0;                                                                \
-		errno = e0;                                                              \
-		int r = call;                                                            \
-		int e = errno;                                                           \
-		busy = 1;                                                                \
-		lttng_ust_tracepoint(v6lab_sockets, name, ROLE, fd, a.family, a.host, a.port, r, \
-				     ERR(r < 0, e));                                     \
-		busy = 0;                                                                \
-		errno = e;                                                               \
-		return r;                                                                \
-	} while (0)
+				     a.port);                                                \
+	}, lttng_ust_tracepoint(v6lab_sockets, name, ROLE, fd, a.family, a.host, a.port, r,   \
+				ERR(r < 0, e)))
 
 int bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
@@ -350,37 +385,22 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
 }
 
 /* accept and accept4: the peer, from getpeername (students often pass no address). */
-static int accepted(int fd, int conn, int e)
+static void accepted(int fd, int conn, int e)
 {
-	if (lttng_ust_tracepoint_enabled(v6lab_sockets, accept)) {
-		struct v6lab_tp_addr a = { 0 };
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		if (conn >= 0 && getpeername(conn, (struct sockaddr *)&ss, &len) == 0)
-			v6lab_tp_addr((struct sockaddr *)&ss, len, &a);
-		lttng_ust_do_tracepoint(v6lab_sockets, accept, ROLE, fd, conn, a.family, a.host,
-					a.port, ERR(conn < 0, e));
-	}
-	return conn;
+	if (!lttng_ust_tracepoint_enabled(v6lab_sockets, accept))
+		return;
+	struct v6lab_tp_addr a = { 0 };
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (conn >= 0 && getpeername(conn, (struct sockaddr *)&ss, &len) == 0)
+		v6lab_tp_addr((struct sockaddr *)&ss, len, &a);
+	lttng_ust_do_tracepoint(v6lab_sockets, accept, ROLE, fd, conn, a.family, a.host, a.port,
+				ERR(conn < 0, e));
 }
 
-#define ACCEPT_CALL(call)                                                                \
-	do {                                                                             \
-		if (!tracing() || !EITHER(v6lab_sockets, accept) || recorded_kind(fd) < 0) \
-			return call;                                                     \
-		int e0 = errno;                                                          \
-		busy = 1;                                                                \
-		lttng_ust_tracepoint(v6lab_sockets, accept_entry, ROLE, fd);             \
-		busy = 0;                                                                \
-		errno = e0;                                                              \
-		int conn = call;                                                         \
-		int e = errno;                                                           \
-		busy = 1;                                                                \
-		accepted(fd, conn, e);                                                   \
-		busy = 0;                                                                \
-		errno = e;                                                               \
-		return conn;                                                             \
-	} while (0)
+#define ACCEPT_CALL(call)                                                                  \
+	TRACED(EITHER(v6lab_sockets, accept) && recorded_kind(fd) >= 0, int, call,         \
+	       lttng_ust_tracepoint(v6lab_sockets, accept_entry, ROLE, fd), accepted(fd, r, e))
 
 int accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
@@ -430,23 +450,9 @@ static void io_result(int is_read, int fd, int kind, size_t n, ssize_t r, int e,
 
 /* IO_CALL(is_read, buf, n, call): the events around a call on fd moving n bytes at buf. */
 #define IO_CALL(is_read, buf, n, call)                                                   \
-	do {                                                                             \
-		int kind;                                                                \
-		if (!tracing() || !io_enabled(is_read) || (kind = recorded_kind(fd)) < 0) \
-			return call;                                                     \
-		int e0 = errno;                                                          \
-		busy = 1;                                                                \
-		io_entry(is_read, fd, kind, n);                                          \
-		busy = 0;                                                                \
-		errno = e0;                                                              \
-		ssize_t r = call;                                                        \
-		int e = errno;                                                           \
-		busy = 1;                                                                \
-		io_result(is_read, fd, kind, n, r, e, buf, r);                              \
-		busy = 0;                                                                \
-		errno = e;                                                               \
-		return r;                                                                \
-	} while (0)
+	int kind = -1;                                                                   \
+	TRACED(io_enabled(is_read) && (kind = recorded_kind(fd)) >= 0, ssize_t, call,   \
+	       io_entry(is_read, fd, kind, n), io_result(is_read, fd, kind, n, r, e, buf, r))
 
 ssize_t read(int fd, void *buf, size_t n)
 {
@@ -524,27 +530,19 @@ static size_t iov_total(const struct iovec *iov, int cnt)
 	return n;
 }
 
+static void iov_result(int is_read, int fd, int kind, const struct iovec *iov, int cnt,
+		       ssize_t r, int e)
+{
+	char bytes[GATHER_MAX];
+	ssize_t got = r > 0 ? (ssize_t)gather(iov, cnt, r, bytes) : 0;
+	io_result(is_read, fd, kind, iov_total(iov, cnt), r, e, bytes, got);
+}
+
 #define IOV_CALL(is_read, call)                                                          \
-	do {                                                                             \
-		int kind;                                                                \
-		if (!tracing() || !io_enabled(is_read) || (kind = recorded_kind(fd)) < 0) \
-			return call;                                                     \
-		int e0 = errno;                                                          \
-		busy = 1;                                                                \
-		size_t n = iov_total(iov, cnt);                                          \
-		io_entry(is_read, fd, kind, n);                                          \
-		busy = 0;                                                                \
-		errno = e0;                                                              \
-		ssize_t r = call;                                                        \
-		int e = errno;                                                           \
-		busy = 1;                                                                \
-		char bytes[GATHER_MAX];                                                  \
-		ssize_t got = r > 0 ? (ssize_t)gather(iov, cnt, r, bytes) : 0;           \
-		io_result(is_read, fd, kind, n, r, e, bytes, got);                       \
-		busy = 0;                                                                \
-		errno = e;                                                               \
-		return r;                                                                \
-	} while (0)
+	int kind = -1;                                                                   \
+	TRACED(io_enabled(is_read) && (kind = recorded_kind(fd)) >= 0, ssize_t, call,   \
+	       io_entry(is_read, fd, kind, iov_total(iov, cnt)),                         \
+	       iov_result(is_read, fd, kind, iov, cnt, r, e))
 
 ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
@@ -558,47 +556,46 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	IOV_CALL(0, real_writev(fd, iov, cnt));
 }
 
-/* --- close, dup ------------------------------------------------------------------------ */
+/* --- close, fclose, dup ------------------------------------------------------------------ */
+
+/* kind: what the descriptor (fd, as the expression which_fd finds it) was, asked before
+ * the close. */
+#define CLOSE_CALL(which_fd, call)                                                      \
+	TRACED(EITHER(v6lab_io, close) && (which_fd) >= 0 && (kind = recorded_kind(fd)) >= 0, \
+	       int, call, lttng_ust_tracepoint(v6lab_io, close_entry, ROLE, fd, kind),      \
+	       lttng_ust_tracepoint(v6lab_io, close, ROLE, fd, kind, r, ERR(r < 0, e)))
 
 int close(int fd)
 {
 	REAL(close);
-	int kind;
-	/* What fd was: asked before the close. */
-	if (!tracing() || !EITHER(v6lab_io, close) || (kind = recorded_kind(fd)) < 0)
-		return real_close(fd);
-	int e0 = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_io, close_entry, ROLE, fd, kind);
-	busy = 0;
-	errno = e0;
-	int r = real_close(fd);
-	int e = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_io, close, ROLE, fd, kind, r, ERR(r < 0, e));
-	busy = 0;
-	errno = e;
-	return r;
+	int kind = -1;
+	if (tracing())
+		mark(fd, 0);
+	CLOSE_CALL(fd, real_close(fd));
 }
 
-#define DUP_CALL(newfd, call)                                                            \
-	do {                                                                             \
-		int kind;                                                                \
-		if (!tracing() || !EITHER(v6lab_io, dup) || (kind = recorded_kind(fd)) < 0) \
-			return call;                                                     \
-		int e0 = errno;                                                          \
-		busy = 1;                                                                \
-		lttng_ust_tracepoint(v6lab_io, dup_entry, ROLE, fd, kind, newfd);        \
-		busy = 0;                                                                \
-		errno = e0;                                                              \
-		int r = call;                                                            \
-		int e = errno;                                                           \
-		busy = 1;                                                                \
-		lttng_ust_tracepoint(v6lab_io, dup, ROLE, fd, kind, newfd, r, ERR(r < 0, e)); \
-		busy = 0;                                                                \
-		errno = e;                                                               \
-		return r;                                                                \
-	} while (0)
+/* A stream on a socket or pipe (fdopen), or on a FIFO (fopen), closes its descriptor: a
+ * close event, though the stream's reads and writes are made inside libc, unseen. */
+int fclose(FILE *f)
+{
+	REAL(fclose);
+	int kind = -1, fd = -1;
+	CLOSE_CALL(fd = f ? fileno(f) : -1, real_fclose(f));
+}
+
+/* dup (newfd -1) and dup2; the new descriptor of a listening socket is one too. */
+static void duped(int fd, int kind, int newfd, int r, int e)
+{
+	if (r >= 0 && r != fd)
+		mark(r, marked(fd));
+	lttng_ust_tracepoint(v6lab_io, dup, ROLE, fd, kind, newfd, r, ERR(r < 0, e));
+}
+
+#define DUP_CALL(newfd, call)                                                             \
+	int kind = -1;                                                                    \
+	TRACED(EITHER(v6lab_io, dup) && (kind = recorded_kind(fd)) >= 0, int, call,      \
+	       lttng_ust_tracepoint(v6lab_io, dup_entry, ROLE, fd, kind, newfd),          \
+	       duped(fd, kind, newfd, r, e))
 
 int dup(int fd)
 {
@@ -615,20 +612,21 @@ int dup2(int fd, int newfd)
 /* --- processes ------------------------------------------------------------------------- */
 
 /* With the UST fork hooks, as liblttng-ust-fork does: without them the child would keep
- * the parent's registration with the session daemon. */
+ * the parent's registration with the session daemon. (The guard stays up across the fork:
+ * the hooks and the child's first event are ours.) */
 pid_t fork(void)
 {
 	REAL(fork);
 	if (!tracing())
 		return real_fork();
 	sigset_t sigset;
-	int e0 = errno;
+	int e = errno;
 	busy = 1;
 	lttng_ust_tracepoint(v6lab_process, fork_entry, ROLE);
 	ust_before_fork(&sigset);
-	errno = e0;
+	errno = e;
 	pid_t pid = real_fork();
-	int e = errno;
+	e = errno;
 	if (pid == 0) {
 		ust_after_fork_child(&sigset);
 		lttng_ust_tracepoint(v6lab_process, fork_child, ROLE, (int)getpid(), (int)getppid());
@@ -641,71 +639,139 @@ pid_t fork(void)
 	return pid;
 }
 
-/* status: what waitpid wrote, if it reaped a child (0 otherwise), as Waitpid() records. */
-static pid_t traced_wait(pid_t pid, int *status, int options, pid_t (*call)(pid_t, int *, int))
+/* A child that runs another program: posix_spawn, posix_spawnp (the child is made inside
+ * libc, which runs nothing of ours in it before its exec), and vfork. */
+#define SPAWN_CALL(path, call)                                                          \
+	TRACED(1, int, call, lttng_ust_tracepoint(v6lab_process, spawn_entry, ROLE, path), \
+	       lttng_ust_tracepoint(v6lab_process, spawn, ROLE, path, r == 0 ? (int)*pid : -1, r))
+
+int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+		const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	int e0 = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_process, waitpid_entry, ROLE, (int)pid, options);
-	busy = 0;
-	errno = e0;
-	pid_t r = call(pid, status, options);
+	REAL(posix_spawn);
+	pid_t child;
+	if (!pid) /* the event names the child even if the caller does not ask for it */
+		pid = &child;
+	SPAWN_CALL(path, real_posix_spawn(pid, path, actions, attr, argv, envp));
+}
+
+int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
+		 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	REAL(posix_spawnp);
+	pid_t child;
+	if (!pid)
+		pid = &child;
+	SPAWN_CALL(file, real_posix_spawnp(pid, file, actions, attr, argv, envp));
+}
+
+#if defined(__x86_64__)
+/*
+ * vfork: until it execs or exits, the child runs in the parent's memory, on its stack, with
+ * this thread's TLS: nothing of ours may fire there (the events would carry the parent's
+ * vpid, into its buffers), so the guard is raised in the child and lowered in the parent
+ * when it resumes. It cannot be a C function around the real vfork, which the child
+ * returns from first and whose frame its next calls overwrite; as glibc's vfork.S does, the
+ * return address is kept in a register across the system call.
+ */
+void v6lab_vfork_begin(void) __attribute__((visibility("hidden"), used));
+pid_t v6lab_vfork_end(long r) __attribute__((visibility("hidden"), used));
+
+void v6lab_vfork_begin(void)
+{
+	if (!tracing())
+		return;
 	int e = errno;
 	busy = 1;
+	lttng_ust_tracepoint(v6lab_process, spawn_entry, ROLE, "-");
+	busy = 0;
+	errno = e;
+}
+
+/* r: the system call's result (the child's pid, 0 in the child, -errno). */
+pid_t v6lab_vfork_end(long r)
+{
+	if (r == 0) {
+		busy |= IN_VFORK_CHILD;
+		return 0;
+	}
+	busy &= ~IN_VFORK_CHILD;
+	if (r < 0) {
+		errno = (int)-r;
+		r = -1;
+	}
+	if (tracing()) {
+		int e = errno;
+		busy = 1;
+		lttng_ust_tracepoint(v6lab_process, spawn, ROLE, "-", (int)r, ERR(r < 0, e));
+		busy = 0;
+		errno = e;
+	}
+	return (pid_t)r;
+}
+
+#define STR(x) #x
+#define XSTR(x) STR(x)
+#ifdef __CET__
+#define ENDBR "endbr64\n\t"
+#else
+#define ENDBR ""
+#endif
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	"vfork:\n\t" ENDBR
+	"sub $8, %rsp\n\t" /* the stack aligned for a call */
+	"call v6lab_vfork_begin\n\t"
+	"add $8, %rsp\n\t"
+	"pop %rdi\n\t" /* the return address, out of the child's way */
+	"mov $" XSTR(__NR_vfork) ", %eax\n\t"
+	"syscall\n\t"
+	"push %rdi\n\t"
+	"mov %rax, %rdi\n\t"
+	"jmp v6lab_vfork_end\n"
+	".size vfork, .-vfork\n");
+#endif
+
+int system(const char *command)
+{
+	REAL(system);
+	TRACED(1, int, real_system(command),
+	       lttng_ust_tracepoint(v6lab_process, system_entry, ROLE, command),
+	       lttng_ust_tracepoint(v6lab_process, system, ROLE, command, r, ERR(r < 0, e)));
+}
+
+/* status: what waitpid wrote, if it reaped a child (0 otherwise), as Waitpid() records. */
+static void waited(pid_t pid, int options, pid_t r, const int *status, int e)
+{
 	int st = status && r > 0 ? *status : 0;
 	lttng_ust_tracepoint(v6lab_process, waitpid, ROLE, (int)pid, options, (int)r, st,
 			     ERR(r < 0, e));
-	busy = 0;
-	errno = e;
-	return r;
 }
 
 pid_t waitpid(pid_t pid, int *status, int options)
 {
 	REAL(waitpid);
-	if (!tracing())
-		return real_waitpid(pid, status, options);
-	return traced_wait(pid, status, options, real_waitpid);
+	TRACED(1, pid_t, real_waitpid(pid, status, options),
+	       lttng_ust_tracepoint(v6lab_process, waitpid_entry, ROLE, (int)pid, options),
+	       waited(pid, options, r, status, e));
 }
 
 /* wait(s) is waitpid(-1, s, 0), and recorded as that. */
-static pid_t wait_as_waitpid(pid_t pid, int *status, int options)
-{
-	REAL(wait);
-	(void)pid;
-	(void)options;
-	return real_wait(status);
-}
-
 pid_t wait(int *status)
 {
-	if (!tracing()) {
-		REAL(wait);
-		return real_wait(status);
-	}
-	return traced_wait(-1, status, 0, wait_as_waitpid);
+	REAL(wait);
+	TRACED(1, pid_t, real_wait(status),
+	       lttng_ust_tracepoint(v6lab_process, waitpid_entry, ROLE, -1, 0),
+	       waited(-1, 0, r, status, e));
 }
 
 /* --- pipes and the System V queue ----------------------------------------------------- */
 
 #define PIPE_CALL(call)                                                                  \
-	do {                                                                             \
-		if (!tracing())                                                          \
-			return call;                                                     \
-		int e0 = errno;                                                          \
-		busy = 1;                                                                \
-		lttng_ust_tracepoint(v6lab_ipc, pipe_entry, ROLE);                       \
-		busy = 0;                                                                \
-		errno = e0;                                                              \
-		int r = call;                                                            \
-		int e = errno;                                                           \
-		busy = 1;                                                                \
-		lttng_ust_tracepoint(v6lab_ipc, pipe, ROLE, r == 0 ? fds[0] : -1,         \
-				     r == 0 ? fds[1] : -1, r, ERR(r < 0, e));            \
-		busy = 0;                                                                \
-		errno = e;                                                               \
-		return r;                                                                \
-	} while (0)
+	TRACED(1, int, call, lttng_ust_tracepoint(v6lab_ipc, pipe_entry, ROLE),          \
+	       lttng_ust_tracepoint(v6lab_ipc, pipe, ROLE, r == 0 ? fds[0] : -1,          \
+				    r == 0 ? fds[1] : -1, r, ERR(r < 0, e)))
 
 int pipe(int fds[2])
 {
@@ -723,95 +789,59 @@ int msgget(key_t key, int flags)
 {
 	REAL(msgget);
 	activate();
-	if (!tracing())
-		return real_msgget(key, flags);
-	int e0 = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, msgget_entry, ROLE, (int)key, flags);
-	busy = 0;
-	errno = e0;
-	int id = real_msgget(key, flags);
-	int e = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, msgget, ROLE, (int)key, flags, id,
-			     v6lab_tp_msgget_outcome((int)key, flags, id), ERR(id < 0, e));
-	busy = 0;
-	errno = e;
-	return id;
+	TRACED(1, int, real_msgget(key, flags),
+	       lttng_ust_tracepoint(v6lab_ipc, msgget_entry, ROLE, (int)key, flags),
+	       lttng_ust_tracepoint(v6lab_ipc, msgget, ROLE, (int)key, flags, r,
+				    v6lab_tp_msgget_outcome((int)key, flags, r), ERR(r < 0, e)));
 }
 
-/* The text of a message: after the long mtype (msgsz counts the text only). */
+/* A message: the long mtype, then the text (msgsz counts the text only). */
+#define MSG_TYPE(msg) ((msg) ? *(const long *)(msg) : 0L)
 #define MSG_TEXT(msg) ((const char *)(msg) + sizeof(long))
+
+static void sent(int id, const void *msg, size_t size, int r, int e)
+{
+	if (!lttng_ust_tracepoint_enabled(v6lab_ipc, msgsnd))
+		return;
+	char tokens[V6LAB_TP_TOKENS_MAX];
+	int nt = v6lab_tp_tokens(msg && r == 0 ? MSG_TEXT(msg) : "", msg && r == 0 ? (ssize_t)size : 0,
+				 tokens, sizeof(tokens));
+	lttng_ust_do_tracepoint(v6lab_ipc, msgsnd, ROLE, id, MSG_TYPE(msg), size, r, ERR(r < 0, e),
+				nt, tokens);
+}
 
 int msgsnd(int id, const void *msg, size_t size, int flags)
 {
 	REAL(msgsnd);
-	if (!tracing())
-		return real_msgsnd(id, msg, size, flags);
-	int e0 = errno;
-	busy = 1;
-	long mtype = msg ? *(const long *)msg : 0;
-	lttng_ust_tracepoint(v6lab_ipc, msgsnd_entry, ROLE, id, mtype, size, flags);
-	busy = 0;
-	errno = e0;
-	int r = real_msgsnd(id, msg, size, flags);
-	int e = errno;
-	busy = 1;
-	if (lttng_ust_tracepoint_enabled(v6lab_ipc, msgsnd)) {
-		char tokens[V6LAB_TP_TOKENS_MAX];
-		int nt = msg && r == 0 ? v6lab_tp_tokens(MSG_TEXT(msg), (ssize_t)size, tokens,
-							 sizeof(tokens))
-				       : v6lab_tp_tokens("", 0, tokens, sizeof(tokens));
-		lttng_ust_do_tracepoint(v6lab_ipc, msgsnd, ROLE, id, mtype, size, r, ERR(r < 0, e),
-					nt, tokens);
-	}
-	busy = 0;
-	errno = e;
-	return r;
+	TRACED(1, int, real_msgsnd(id, msg, size, flags),
+	       lttng_ust_tracepoint(v6lab_ipc, msgsnd_entry, ROLE, id, MSG_TYPE(msg), size, flags),
+	       sent(id, msg, size, r, e));
+}
+
+static void received(int id, const void *msg, size_t size, long type, ssize_t r, int e)
+{
+	if (!lttng_ust_tracepoint_enabled(v6lab_ipc, msgrcv))
+		return;
+	char tokens[V6LAB_TP_TOKENS_MAX];
+	int nt = v6lab_tp_tokens(r >= 0 ? MSG_TEXT(msg) : "", r, tokens, sizeof(tokens));
+	lttng_ust_do_tracepoint(v6lab_ipc, msgrcv, ROLE, id, size, type, r >= 0 ? MSG_TYPE(msg) : 0L,
+				r, ERR(r < 0, e), nt, tokens);
 }
 
 ssize_t msgrcv(int id, void *msg, size_t size, long type, int flags)
 {
 	REAL(msgrcv);
-	if (!tracing())
-		return real_msgrcv(id, msg, size, type, flags);
-	int e0 = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, msgrcv_entry, ROLE, id, size, type, flags);
-	busy = 0;
-	errno = e0;
-	ssize_t r = real_msgrcv(id, msg, size, type, flags);
-	int e = errno;
-	busy = 1;
-	if (lttng_ust_tracepoint_enabled(v6lab_ipc, msgrcv)) {
-		char tokens[V6LAB_TP_TOKENS_MAX];
-		int nt = v6lab_tp_tokens(r >= 0 ? MSG_TEXT(msg) : "", r, tokens, sizeof(tokens));
-		lttng_ust_do_tracepoint(v6lab_ipc, msgrcv, ROLE, id, size, type,
-					r >= 0 ? *(const long *)msg : 0L, r, ERR(r < 0, e), nt,
-					tokens);
-	}
-	busy = 0;
-	errno = e;
-	return r;
+	TRACED(1, ssize_t, real_msgrcv(id, msg, size, type, flags),
+	       lttng_ust_tracepoint(v6lab_ipc, msgrcv_entry, ROLE, id, size, type, flags),
+	       received(id, msg, size, type, r, e));
 }
 
 int msgctl(int id, int cmd, struct msqid_ds *buf)
 {
 	REAL(msgctl);
-	if (!tracing())
-		return real_msgctl(id, cmd, buf);
-	int e0 = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, msgctl_entry, ROLE, id, cmd);
-	busy = 0;
-	errno = e0;
-	int r = real_msgctl(id, cmd, buf);
-	int e = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, msgctl, ROLE, id, cmd, r, ERR(r < 0, e));
-	busy = 0;
-	errno = e;
-	return r;
+	TRACED(1, int, real_msgctl(id, cmd, buf),
+	       lttng_ust_tracepoint(v6lab_ipc, msgctl_entry, ROLE, id, cmd),
+	       lttng_ust_tracepoint(v6lab_ipc, msgctl, ROLE, id, cmd, r, ERR(r < 0, e)));
 }
 
 /* --- what students used instead: shared memory and FIFOs ------------------------------ */
@@ -820,121 +850,350 @@ int shmget(key_t key, size_t size, int flags)
 {
 	REAL(shmget);
 	activate();
-	if (!tracing())
-		return real_shmget(key, size, flags);
-	int e0 = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, shmget_entry, ROLE, (int)key, size, flags);
-	busy = 0;
-	errno = e0;
-	int id = real_shmget(key, size, flags);
-	int e = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, shmget, ROLE, (int)key, size, flags, id,
-			     v6lab_tp_msgget_outcome((int)key, flags, id), ERR(id < 0, e));
-	busy = 0;
-	errno = e;
-	return id;
+	TRACED(1, int, real_shmget(key, size, flags),
+	       lttng_ust_tracepoint(v6lab_ipc, shmget_entry, ROLE, (int)key, size, flags),
+	       lttng_ust_tracepoint(v6lab_ipc, shmget, ROLE, (int)key, size, flags, r,
+				    v6lab_tp_msgget_outcome((int)key, flags, r), ERR(r < 0, e)));
 }
 
+/* ret: 0 attached, -1 on error (the address means nothing in a trace). */
 void *shmat(int id, const void *addr, int flags)
 {
 	REAL(shmat);
-	if (!tracing())
-		return real_shmat(id, addr, flags);
-	int e0 = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, shmat_entry, ROLE, id, flags);
-	busy = 0;
-	errno = e0;
-	void *r = real_shmat(id, addr, flags);
-	int e = errno;
-	int failed = r == (void *)-1;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, shmat, ROLE, id, flags, failed ? -1 : 0, ERR(failed, e));
-	busy = 0;
-	errno = e;
-	return r;
+	TRACED(1, void *, real_shmat(id, addr, flags),
+	       lttng_ust_tracepoint(v6lab_ipc, shmat_entry, ROLE, id, flags),
+	       lttng_ust_tracepoint(v6lab_ipc, shmat, ROLE, id, flags, r == (void *)-1 ? -1 : 0,
+				    ERR(r == (void *)-1, e)));
 }
 
 int shmdt(const void *addr)
 {
 	REAL(shmdt);
-	if (!tracing())
-		return real_shmdt(addr);
-	int e0 = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, shmdt_entry, ROLE);
-	busy = 0;
-	errno = e0;
-	int r = real_shmdt(addr);
-	int e = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, shmdt, ROLE, r, ERR(r < 0, e));
-	busy = 0;
-	errno = e;
-	return r;
+	TRACED(1, int, real_shmdt(addr), lttng_ust_tracepoint(v6lab_ipc, shmdt_entry, ROLE),
+	       lttng_ust_tracepoint(v6lab_ipc, shmdt, ROLE, r, ERR(r < 0, e)));
 }
 
 int shmctl(int id, int cmd, struct shmid_ds *buf)
 {
 	REAL(shmctl);
-	if (!tracing())
-		return real_shmctl(id, cmd, buf);
-	int e0 = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, shmctl_entry, ROLE, id, cmd);
-	busy = 0;
-	errno = e0;
-	int r = real_shmctl(id, cmd, buf);
-	int e = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, shmctl, ROLE, id, cmd, r, ERR(r < 0, e));
-	busy = 0;
-	errno = e;
-	return r;
+	TRACED(1, int, real_shmctl(id, cmd, buf),
+	       lttng_ust_tracepoint(v6lab_ipc, shmctl_entry, ROLE, id, cmd),
+	       lttng_ust_tracepoint(v6lab_ipc, shmctl, ROLE, id, cmd, r, ERR(r < 0, e)));
 }
 
 int mkfifo(const char *path, mode_t mode)
 {
 	REAL(mkfifo);
 	activate();
-	if (!tracing())
-		return real_mkfifo(path, mode);
-	int e0 = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, mkfifo_entry, ROLE, path, (unsigned int)mode);
-	busy = 0;
-	errno = e0;
-	int r = real_mkfifo(path, mode);
+	TRACED(1, int, real_mkfifo(path, mode),
+	       lttng_ust_tracepoint(v6lab_ipc, mkfifo_entry, ROLE, path, (unsigned int)mode),
+	       lttng_ust_tracepoint(v6lab_ipc, mkfifo, ROLE, path, (unsigned int)mode, r,
+				    ERR(r < 0, e)));
+}
+
+/* Opening a FIFO: open, openat, their 64 and _FORTIFY_SOURCE forms, fopen. Is path (from
+ * dirfd) a FIFO? Asked before the open, which waits for the other end. A FIFO makes a
+ * process that records nothing yet start, as mkfifo does. */
+static int opens_fifo(int dirfd, const char *path)
+{
+	struct stat st;
+	if (!path || busy || ust_thread || __atomic_load_n(&state, __ATOMIC_ACQUIRE) == OFF)
+		return 0;
 	int e = errno;
-	busy = 1;
-	lttng_ust_tracepoint(v6lab_ipc, mkfifo, ROLE, path, (unsigned int)mode, r, ERR(r < 0, e));
-	busy = 0;
+	int fifo = fstatat(dirfd, path, &st, 0) == 0 && S_ISFIFO(st.st_mode);
 	errno = e;
-	return r;
+	if (fifo)
+		activate();
+	return fifo;
+}
+
+/* ino: the FIFO's inode, the same at both ends whatever path each used. */
+static void fifo_opened(const char *path, int flags, int fd, int e)
+{
+	struct stat st;
+	uint64_t ino = fd >= 0 && fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
+	lttng_ust_tracepoint(v6lab_ipc, fifo_open, ROLE, path, flags, fd, ino, ERR(fd < 0, e));
+}
+
+/* FIFO_OPEN(type, dirfd, flags, call, fd): the events around call, which opens path and
+ * returns a type from which the expression fd (of r) gets the descriptor. */
+#define FIFO_OPEN(type, dirfd, flags, call, fd)                                           \
+	do {                                                                              \
+		int fifo_ = opens_fifo(dirfd, path);                                      \
+		int flags_ = fifo_ ? (flags) : 0;                                         \
+		TRACED(fifo_ && EITHER(v6lab_ipc, fifo_open), type, call,                 \
+		       lttng_ust_tracepoint(v6lab_ipc, fifo_open_entry, ROLE, path, flags_), \
+		       fifo_opened(path, flags_, fd, e));                                 \
+	} while (0)
+#define OPEN_CALL(dirfd, call) FIFO_OPEN(int, dirfd, flags, call, r)
+#define FOPEN_CALL(call) FIFO_OPEN(FILE *, AT_FDCWD, fopen_flags(mode), call, r ? fileno(r) : -1)
+
+/* open's third argument: there only when the flags can create a file. */
+#define OPEN_MODE(flags)                                                      \
+	mode_t mode = 0;                                                      \
+	if ((flags) & O_CREAT || ((flags) & O_TMPFILE) == O_TMPFILE) {        \
+		va_list ap;                                                   \
+		va_start(ap, flags);                                          \
+		mode = (mode_t)va_arg(ap, int);                               \
+		va_end(ap);                                                   \
+	}
+
+int open(const char *path, int flags, ...)
+{
+	REAL(open);
+	OPEN_MODE(flags);
+	OPEN_CALL(AT_FDCWD, real_open(path, flags, mode));
+}
+
+int open64(const char *path, int flags, ...)
+{
+	REAL(open64);
+	OPEN_MODE(flags);
+	OPEN_CALL(AT_FDCWD, real_open64(path, flags, mode));
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	REAL(openat);
+	OPEN_MODE(flags);
+	OPEN_CALL(dirfd, real_openat(dirfd, path, flags, mode));
+}
+
+int openat64(int dirfd, const char *path, int flags, ...)
+{
+	REAL(openat64);
+	OPEN_MODE(flags);
+	OPEN_CALL(dirfd, real_openat64(dirfd, path, flags, mode));
+}
+
+/* With _FORTIFY_SOURCE, an open whose flags are not known at compile time. */
+int __open_2(const char *path, int flags)
+{
+	REAL(__open_2);
+	OPEN_CALL(AT_FDCWD, real___open_2(path, flags));
+}
+
+int __open64_2(const char *path, int flags)
+{
+	REAL(__open64_2);
+	OPEN_CALL(AT_FDCWD, real___open64_2(path, flags));
+}
+
+int __openat_2(int dirfd, const char *path, int flags)
+{
+	REAL(__openat_2);
+	OPEN_CALL(dirfd, real___openat_2(dirfd, path, flags));
+}
+
+int __openat64_2(int dirfd, const char *path, int flags)
+{
+	REAL(__openat64_2);
+	OPEN_CALL(dirfd, real___openat64_2(dirfd, path, flags));
+}
+
+/* fopen's mode as the open flags it stands for. */
+static int fopen_flags(const char *mode)
+{
+	int rw = mode && strchr(mode, '+');
+	switch (mode ? mode[0] : 'r') {
+	case 'w':
+		return (rw ? O_RDWR : O_WRONLY) | O_CREAT | O_TRUNC;
+	case 'a':
+		return (rw ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND;
+	default:
+		return rw ? O_RDWR : O_RDONLY;
+	}
+}
+
+FILE *fopen(const char *path, const char *mode)
+{
+	REAL(fopen);
+	FOPEN_CALL(real_fopen(path, mode));
+}
+
+FILE *fopen64(const char *path, const char *mode)
+{
+	REAL(fopen64);
+	FOPEN_CALL(real_fopen64(path, mode));
+}
+
+/* --- waiting on a listening socket: poll, ppoll, select, pselect -------------------------- */
+
+/* The listeners a call watches (a student's server has one or two). */
+#define WATCHED_MAX 8
+struct watched {
+	int call, nfds, n;
+	int64_t timeout_us;
+	int fd[WATCHED_MAX];
+	int ready[WATCHED_MAX]; /* readable when the call returned: a connection waits */
+};
+
+static int watch_start(struct watched *w, int call, int nfds, int64_t timeout_us)
+{
+	w->call = call;
+	w->nfds = nfds;
+	w->n = 0;
+	w->timeout_us = timeout_us;
+	return __atomic_load_n(&nlistening, __ATOMIC_RELAXED) > 0 && EITHER(v6lab_sockets, poll);
+}
+
+static void watch(struct watched *w, int fd)
+{
+	int yes = 0;
+	socklen_t len = sizeof(yes);
+	for (int k = 0; k < w->n; k++)
+		if (w->fd[k] == fd)
+			return;
+	if (w->n < WATCHED_MAX && marked(fd) &&
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &yes, &len) == 0 && yes) {
+		w->ready[w->n] = 0;
+		w->fd[w->n++] = fd;
+	}
+}
+
+/* "3,4": the listeners watched, or only those ready. */
+static void fd_list(const struct watched *w, int only_ready, char *out, size_t size)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (int k = 0; k < w->n && used < size; k++)
+		if (!only_ready || w->ready[k])
+			used += (size_t)snprintf(out + used, size - used, "%s%d", used ? "," : "",
+						 w->fd[k]);
+}
+
+#define FD_LIST_MAX (WATCHED_MAX * 6) /* "1023," each */
+
+static void polling(const struct watched *w)
+{
+	char list[FD_LIST_MAX];
+	fd_list(w, 0, list, sizeof(list));
+	lttng_ust_tracepoint(v6lab_sockets, poll_entry, ROLE, w->call, w->nfds, list, w->timeout_us);
+}
+
+static void polled(const struct watched *w, int r, int e)
+{
+	if (!lttng_ust_tracepoint_enabled(v6lab_sockets, poll))
+		return;
+	char list[FD_LIST_MAX], ready[FD_LIST_MAX];
+	fd_list(w, 0, list, sizeof(list));
+	fd_list(w, 1, ready, sizeof(ready));
+	lttng_ust_do_tracepoint(v6lab_sockets, poll, ROLE, w->call, w->nfds, list, w->timeout_us, r,
+				ready, ERR(r < 0, e));
+}
+
+/* Never more than FD_SETSIZE entries are read (no student's server watches more). */
+static int poll_watches(struct watched *w, int call, const struct pollfd *fds, nfds_t n,
+			int64_t timeout_us)
+{
+	if (!watch_start(w, call, (int)n, timeout_us) || !fds || n > FD_SETSIZE)
+		return 0;
+	for (nfds_t i = 0; i < n; i++)
+		if (marked(fds[i].fd))
+			watch(w, fds[i].fd);
+	return w->n;
+}
+
+static void poll_result(struct watched *w, const struct pollfd *fds, nfds_t n, int r, int e)
+{
+	for (nfds_t i = 0; r > 0 && i < n; i++)
+		for (int k = 0; k < w->n; k++)
+			if (fds[i].fd == w->fd[k] && fds[i].revents & POLLIN)
+				w->ready[k] = 1;
+	polled(w, r, e);
+}
+
+static int64_t ms_us(int ms)
+{
+	return ms < 0 ? -1 : (int64_t)ms * 1000;
+}
+
+static int64_t ts_us(const struct timespec *ts)
+{
+	return ts ? (int64_t)ts->tv_sec * 1000000 + ts->tv_nsec / 1000 : -1;
+}
+
+static int64_t tv_us(const struct timeval *tv)
+{
+	return tv ? (int64_t)tv->tv_sec * 1000000 + tv->tv_usec : -1;
+}
+
+/* POLL_CALL(which, timeout_us, call): the events of call, a poll of fds[0..n). */
+#define POLL_CALL(which, timeout_us, call)                                                \
+	struct watched w;                                                                 \
+	TRACED(poll_watches(&w, which, fds, n, timeout_us), int, call, polling(&w),       \
+	       poll_result(&w, fds, n, r, e))
+
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	REAL(poll);
+	POLL_CALL(V6LAB_TP_POLL, ms_us(timeout), real_poll(fds, n, timeout));
+}
+
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
+{
+	REAL(__poll_chk);
+	POLL_CALL(V6LAB_TP_POLL, ms_us(timeout), real___poll_chk(fds, n, timeout, fdslen));
+}
+
+int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
+{
+	REAL(ppoll);
+	POLL_CALL(V6LAB_TP_PPOLL, ts_us(ts), real_ppoll(fds, n, ts, mask));
+}
+
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask,
+		size_t fdslen)
+{
+	REAL(__ppoll_chk);
+	POLL_CALL(V6LAB_TP_PPOLL, ts_us(ts), real___ppoll_chk(fds, n, ts, mask, fdslen));
+}
+
+/* The listeners among the first nfds descriptors of rd (select watches them for reading). */
+static int select_watches(struct watched *w, int call, int nfds, const fd_set *rd,
+			  int64_t timeout_us)
+{
+	if (!watch_start(w, call, nfds, timeout_us) || !rd)
+		return 0;
+	for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++)
+		if (marked(fd) && FD_ISSET(fd, rd))
+			watch(w, fd);
+	return w->n;
+}
+
+static void select_result(struct watched *w, const fd_set *rd, int r, int e)
+{
+	for (int k = 0; r > 0 && k < w->n; k++)
+		w->ready[k] = !!FD_ISSET(w->fd[k], rd);
+	polled(w, r, e);
+}
+
+/* The timeout is read before the call (select may change it). */
+#define SELECT_CALL(which, timeout_us, call)                                              \
+	struct watched w;                                                                 \
+	TRACED(select_watches(&w, which, nfds, rd, timeout_us), int, call, polling(&w),   \
+	       select_result(&w, rd, r, e))
+
+int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
+{
+	REAL(select);
+	SELECT_CALL(V6LAB_TP_SELECT, tv_us(tv), real_select(nfds, rd, wr, ex, tv));
+}
+
+int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *ts,
+	    const sigset_t *mask)
+{
+	REAL(pselect);
+	SELECT_CALL(V6LAB_TP_PSELECT, ts_us(ts), real_pselect(nfds, rd, wr, ex, ts, mask));
 }
 
 /* --- sleeping (the seed's "concurrent" server slept before each accept) ----------------- */
 
+/* usec: the time asked for; ret: the call's (sleep: the seconds left). */
 #define SLEEP_CALL(type, usec, call)                                                     \
-	do {                                                                             \
-		if (!tracing())                                                          \
-			return call;                                                     \
-		int e0 = errno;                                                          \
-		busy = 1;                                                                \
-		lttng_ust_tracepoint(v6lab_process, sleep_entry, ROLE, usec);            \
-		busy = 0;                                                                \
-		errno = e0;                                                              \
-		type r = call;                                                           \
-		int e = errno;                                                           \
-		busy = 1;                                                                \
-		lttng_ust_tracepoint(v6lab_process, sleep, ROLE, usec, (int)r,           \
-				     ERR((int)r < 0, e));                                \
-		busy = 0;                                                                \
-		errno = e;                                                               \
-		return r;                                                                \
-	} while (0)
+	TRACED(1, type, call, lttng_ust_tracepoint(v6lab_process, sleep_entry, ROLE, usec), \
+	       lttng_ust_tracepoint(v6lab_process, sleep, ROLE, usec, (int)r,             \
+				    ERR((int)r < 0, e)))
 
 unsigned int sleep(unsigned int s)
 {

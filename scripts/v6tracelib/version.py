@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: MIT
+"""The project's one version: CMakeLists.txt's project(v6lab VERSION ...), read the way
+scripts/lib.sh reads it for the shell scripts."""
+import os
+import re
+
+_TOP = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..")
+
+
+def version():
+    try:
+        with open(os.path.join(_TOP, "CMakeLists.txt")) as f:
+            m = re.search(r"^project\(v6lab VERSION ([0-9.]+)", f.read(), re.M)
+    except OSError:
+        m = None
+    return m.group(1) if m else "unknown"

@@ -429,17 +429,23 @@ def control_sequences():
 def verdict_before_tokens():
     """The verdict comes while the client waits for its IPv6 server's queue: it says so in
     those words, not 'msgget key ...: Operation canceled'."""
+    waiting = threading.Event()  # set by the test once the client says it waits
+
     def script(fc):
         fc.ask_all()
         fc.send(b"Starting 5 IPv6 clients.\n")
-        client.wait_for("waiting for the IPv6 server")
+        check(waiting.wait(35), "the test never saw the client wait for its queue")
         fc.send(b"FAIL: 0/5 tokens, concurrent: unknown; course client 1 could not connect\n")
         fc.conn.close()
 
     fc = FakeCourse(script)
     client = run_student(fc.port, free_port(), "::1")
-    code, out, err = client.finish(20)
-    fc.join()
+    try:
+        client.wait_for("waiting for the IPv6 server", 30)
+        waiting.set()
+        code, out, err = client.finish(20)
+    finally:
+        fc.join()  # a failure of the fake course server first: it explains the rest
     check(code == 1 and "FAIL: 0/5 tokens" in out, f"exit {code}: {out}")
     check("the course server answered before the tokens came" in err
           and "Operation canceled" not in err, err)

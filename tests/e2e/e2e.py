@@ -282,7 +282,7 @@ def versions():
         version = re.search(r"project\(v6lab VERSION ([0-9.]+)", f.read()).group(1)
     names = ["ipv4-server", "ipv4-client", "ipv6-server", "ipv6-client"]
     if os.path.exists(os.path.join(BIN, "acceptwatch")):  # built with the eBPF tools
-        names.append("acceptwatch")
+        names += ["acceptwatch", "tunnelwatch"]
     for name in names:
         code, out, err = run(name, "--version").finish(10)
         check(code == 0 and out == f"{name} (v6lab) {version}\n" and not err, f"{name}: {out!r}")
@@ -315,7 +315,7 @@ def setup_progress():
 SCRIPTS = {"bench-preload": True, "bench-trace": True, "demo": True, "setup": True,
            "exercise": True, "test": False, "test-sanitize": False, "trace": True, "lab": True,
            "fuzz": True, "bench-v6trace": True, "bench-acceptwatch": True, "check": True,
-           "v6trace": True}
+           "v6trace": True, "bench-tunnelwatch": True}
 
 
 def scripts_cli():

@@ -27,6 +27,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf_tool.h"
 #include "acceptwatch.h"
 #include "acceptwatch.skel.h"
 #include "aw_diagnose.h"
@@ -80,14 +81,6 @@ struct run {
 /* The one thing a signal handler may touch. */
 static volatile sig_atomic_t exiting;
 
-static unsigned long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* ---- command line ---- */
 
 const char *argp_program_version = "acceptwatch (v6lab) " V6LAB_VERSION;
@@ -137,18 +130,6 @@ static const struct argp_option opts[] = {
 	{},
 };
 
-static long parse_num(const char *arg, long min, long max, const char *what, struct argp_state *state)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < min || v > max)
-		argp_failure(state, 1, 0, "invalid %s: '%s' (expected %ld..%ld)", what, arg, min, max);
-	return v;
-}
-
 #define NSFS_MAGIC_NUMBER 0x6e736673 /* linux/magic.h NSFS_MAGIC */
 
 /* A netns is named by the inode of its nsfs file: a number, /run/netns/NAME, or any path to
@@ -189,11 +170,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'P':
 		if (env->nports >= AW_MAX_PORTS)
 			argp_failure(state, 1, 0, "too many ports (at most %d)", AW_MAX_PORTS);
-		env->ports[env->nports++] = parse_num(arg, 1, 65535, "port", state);
+		env->ports[env->nports++] = tool_parse_num(arg, 1, 65535, "port", state);
 		env->ports_given = true;
 		break;
 	case 'p':
-		env->pid = parse_num(arg, 1, INT_MAX, "pid", state);
+		env->pid = tool_parse_num(arg, 1, INT_MAX, "pid", state);
 		break;
 	case '4':
 	case '6':
@@ -209,12 +190,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env->json = true;
 		break;
 	case 'd':
-		env->duration = parse_num(arg, 1, 86400, "-d seconds", state);
+		env->duration = tool_parse_num(arg, 1, 86400, "-d seconds", state);
 		break;
 	case OPT_DIAGNOSE:
 		env->diagnose = true;
 		if (arg)
-			env->diag_seconds = parse_num(arg, 1, 86400, "--diagnose seconds", state);
+			env->diag_seconds = tool_parse_num(arg, 1, 86400, "--diagnose seconds", state);
 		break;
 	case OPT_SYN:
 		env->syn = true;
@@ -231,7 +212,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		/* Allow "--diagnose 10" as well as "--diagnose=10". */
 		if (env->diagnose && aw_all_digits(arg))
-			env->diag_seconds = parse_num(arg, 1, 86400, "--diagnose seconds", state);
+			env->diag_seconds = tool_parse_num(arg, 1, 86400, "--diagnose seconds", state);
 		else
 			argp_failure(state, 1, 0, "unexpected argument '%s'", arg);
 		break;
@@ -269,28 +250,6 @@ static int parse_command_line(int argc, char **argv, struct env *env)
 }
 
 /* ---- what the machine offers ---- */
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	(void)level;
-	return vfprintf(stderr, fmt, args);
-}
-
-/* CAP_BPF (39) + CAP_PERFMON (38), or CAP_SYS_ADMIN (21) on its own. */
-static bool have_bpf_caps(void)
-{
-	char line[256];
-	unsigned long long caps = 0;
-	FILE *fp = fopen("/proc/self/status", "r");
-
-	if (!fp)
-		return geteuid() == 0;
-	while (fgets(line, sizeof(line), fp))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(fp);
-	return (caps & (1ULL << 21)) || ((caps & (1ULL << 39)) && (caps & (1ULL << 38)));
-}
 
 /* libbpf finds tracepoint ids in tracefs: mount it if nobody did. Where it is, or NULL. */
 static const char *ensure_tracefs(bool verbose)
@@ -347,7 +306,8 @@ static int check_machine(struct run *run)
 {
 	struct btf *vmlinux;
 
-	if (!have_bpf_caps()) {
+	if (!(tool_has_cap(TOOL_CAP_SYS_ADMIN) ||
+	      (tool_has_cap(TOOL_CAP_BPF) && tool_has_cap(TOOL_CAP_PERFMON)))) {
 		warn("needs root (CAP_BPF and CAP_PERFMON) to load eBPF programs: run it with sudo\n");
 		return -1;
 	}
@@ -710,7 +670,7 @@ static int watch(struct run *run)
 	}
 	signal(SIGINT, sig_handler);
 	signal(SIGTERM, sig_handler);
-	run->start_ns = run->printer.start_ns = mono_ns();
+	run->start_ns = run->printer.start_ns = tool_mono_ns();
 	describe_watch(env, what, sizeof(what));
 	if (env->diagnose) {
 		deadline = run->start_ns + env->diag_seconds * 1000000000ULL;
@@ -739,7 +699,7 @@ static int watch(struct run *run)
 			check_learnt(run);
 		if (env->diagnose && aw_diag_finished(&run->diag))
 			break;
-		if ((env->diagnose || env->duration) && mono_ns() >= deadline)
+		if ((env->diagnose || env->duration) && tool_mono_ns() >= deadline)
 			break;
 	}
 	ring_buffer__consume(rb); /* what came after the last poll */
@@ -763,7 +723,7 @@ static int give_verdict(struct run *run)
 	struct aw_diag_facts f = {
 		.port = port,
 		.start_ns = run->start_ns,
-		.end_ns = mono_ns(),
+		.end_ns = tool_mono_ns(),
 		.netns_filter = env->netns,
 		.lost_events = run->skel->bss->lost_events,
 		.drop_reasons = &run->drop_reasons,
@@ -823,7 +783,7 @@ int main(int argc, char **argv)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	else
 		setvbuf(stdout, NULL, _IOFBF, 64 * 1024);
-	libbpf_set_print(run.env.verbose ? libbpf_print : NULL);
+	libbpf_set_print(run.env.verbose ? tool_libbpf_print : NULL);
 	if (check_machine(&run))
 		goto cleanup;
 	if (run.env.pid && !run.env.ports_given)

@@ -36,6 +36,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf_tool.h"
 #include "tunnelwatch.h"
 #include "tunnelwatch.skel.h"
 #include "tw_flows.h"
@@ -65,14 +66,6 @@ struct target {
 };
 
 static volatile sig_atomic_t exiting;
-
-static unsigned long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* ---- command line ---- */
 
@@ -125,18 +118,6 @@ static const struct argp_option opts[] = {
 	{},
 };
 
-static long parse_num(const char *arg, long min, long max, const char *what, struct argp_state *state)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < min || v > max)
-		argp_failure(state, 1, 0, "invalid %s: '%s' (expected %ld..%ld)", what, arg, min, max);
-	return v;
-}
-
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	struct env *env = state->input;
@@ -154,10 +135,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env->json = true;
 		break;
 	case 'd':
-		env->duration = parse_num(arg, 1, 86400, "-d seconds", state);
+		env->duration = tool_parse_num(arg, 1, 86400, "-d seconds", state);
 		break;
 	case OPT_INTERVAL:
-		env->interval = parse_num(arg, 1, 86400, "--interval seconds", state);
+		env->interval = tool_parse_num(arg, 1, 86400, "--interval seconds", state);
 		break;
 	case OPT_NATIVE:
 		env->native = true;
@@ -197,28 +178,6 @@ static int parse_command_line(int argc, char **argv, struct env *env)
 }
 
 /* ---- the machine and the interface ---- */
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	(void)level;
-	return vfprintf(stderr, fmt, args);
-}
-
-/* CAP_BPF (39) and CAP_NET_ADMIN (12), or CAP_SYS_ADMIN (21) with CAP_NET_ADMIN. */
-static bool have_caps(void)
-{
-	char line[256];
-	unsigned long long caps = 0;
-	FILE *fp = fopen("/proc/self/status", "r");
-
-	if (!fp)
-		return geteuid() == 0;
-	while (fgets(line, sizeof(line), fp))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(fp);
-	return (caps & (1ULL << 12)) && ((caps & (1ULL << 39)) || (caps & (1ULL << 21)));
-}
 
 /* Enter the namespace NS (a name in /run/netns, or a path): the interface, tc and the marker
  * are all seen from there. */
@@ -530,7 +489,7 @@ static void print_tables(struct run *r, bool final)
 	struct tw_counters c = r->skel->bss->counters;
 
 	fflush(stdout);
-	tw_print_tables(stdout, &r->tables, &c, r->start_ns, mono_ns(), r->env.json, final);
+	tw_print_tables(stdout, &r->tables, &c, r->start_ns, tool_mono_ns(), r->env.json, final);
 }
 
 static void on_signal(int sig)
@@ -566,7 +525,7 @@ static int watch(struct run *r)
 		}
 		err = 0;
 		fflush(stdout);
-		now = mono_ns();
+		now = tool_mono_ns();
 		if (next_table && now >= next_table) {
 			print_tables(r, false);
 			next_table += r->env.interval * 1000000000ULL;
@@ -587,7 +546,8 @@ int main(int argc, char **argv)
 
 	if (parse_command_line(argc, argv, &r.env))
 		return 1;
-	if (!have_caps()) {
+	if (!(tool_has_cap(TOOL_CAP_NET_ADMIN) &&
+	      (tool_has_cap(TOOL_CAP_BPF) || tool_has_cap(TOOL_CAP_SYS_ADMIN)))) {
 		warn("needs root (CAP_BPF and CAP_NET_ADMIN, to attach tc programs): run it with sudo\n");
 		return 1;
 	}
@@ -599,7 +559,7 @@ int main(int argc, char **argv)
 		detach_leftovers(&r.env, &t);
 		return 0;
 	}
-	libbpf_set_print(r.env.verbose ? libbpf_print : NULL);
+	libbpf_set_print(r.env.verbose ? tool_libbpf_print : NULL);
 
 	r.skel = tunnelwatch_bpf__open();
 	if (!r.skel) {
@@ -624,7 +584,7 @@ int main(int argc, char **argv)
 		tunnelwatch_bpf__destroy(r.skel);
 		return 1;
 	}
-	r.start_ns = mono_ns();
+	r.start_ns = tool_mono_ns();
 	warn("watching %s%s%s (%s, in and out)%s\n", r.env.iface, r.env.netns ? " in " : "",
 	     r.env.netns ? r.env.netns : "", t.l2 ? "Ethernet" : "no link header",
 	     r.env.duration ? "" : "; Ctrl-C to stop");

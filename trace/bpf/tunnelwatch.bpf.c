@@ -45,6 +45,9 @@
 
 const volatile bool l2 = true;           /* the interface has an Ethernet header */
 const volatile bool show_native = false; /* report plain IPv6 too (always on an L3 interface) */
+/* Wake the reader only once this much is queued (it also reads every 50 ms by itself): a
+ * wake-up per packet would cost a context switch per packet of a bulk transfer. */
+const volatile __u32 wakeup_bytes = 0;
 
 struct tw_counters counters = {};
 
@@ -264,7 +267,9 @@ static __always_inline int watch(struct __sk_buff *skb, __u8 dir)
 	e.pkt_len = skb->len;
 	e.dir = dir;
 	__sync_fetch_and_add(&counters.decoded, 1);
-	if (bpf_ringbuf_output(&events, &e, sizeof(e), 0))
+	if (bpf_ringbuf_output(&events, &e, sizeof(e),
+			       wakeup_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes
+				       ? BPF_RB_NO_WAKEUP : 0))
 		__sync_fetch_and_add(&counters.lost, 1);
 	return TC_ACT_UNSPEC;
 }

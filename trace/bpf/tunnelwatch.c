@@ -514,7 +514,7 @@ static int watch(struct run *r)
 	while (!exiting) {
 		unsigned long long now;
 
-		err = ring_buffer__poll(rb, 100);
+		err = ring_buffer__poll(rb, 50);
 		if (err == -EINTR) {
 			err = 0;
 			continue;
@@ -568,6 +568,7 @@ int main(int argc, char **argv)
 	}
 	r.skel->rodata->l2 = t.l2;
 	r.skel->rodata->show_native = r.env.native;
+	r.skel->rodata->wakeup_bytes = 64 * 1024;
 	err = tunnelwatch_bpf__load(r.skel);
 	if (err) {
 		warn("loading the tc programs failed (%s): -v shows the verifier's log\n",

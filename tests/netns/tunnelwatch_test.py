@@ -12,6 +12,9 @@ lab_teredo   `scripts/lab up` (a lab named tw-<pid>), then `scripts/lab run` wit
              agree with its packets; the student's Teredo address maps to the NAT's public
              address and port, and the address itself says so ("matches"); on the TUN, the same
              five connections arrive as plain IPv6.
+lab_vxlan    `scripts/lab up --tunnel vxlan` (srv's IPv6 through a kernel VXLAN tunnel across the
+             NAT to the relay), `scripts/lab run` PASSes, and tunnelwatch on the WAN link equals
+             tshark's VXLAN dissector; the student's address is carried from the NAT's 4789.
 vxlan        two namespaces, a kernel VXLAN device in each over a veth, IPv6 over it, five TCP
              connections: tunnelwatch on the veth equals tshark's VXLAN dissector.
 errors       bad command lines: one line each, exit 1.
@@ -165,12 +168,49 @@ def lab(*args, timeout=40):
     return sh(LAB, *args, timeout=timeout, ok=False)
 
 
+def lab_up(*args):
+    r = lab("up", *args)
+    check(r.returncode == 0, f"scripts/lab up {' '.join(args)} failed: {r.stdout}{r.stderr}")
+    m = re.search(r"student's (?:Teredo|IPv6) address ([0-9a-f:]+)", r.stdout)
+    check(m, f"no student address: {r.stdout}")
+    return m.group(1)
+
+
+def lab_vxlan(tmp):
+    r = lab("up", "--tunnel", "gre")
+    check(r.returncode == 2 and r.stderr.strip() == "lab: up: --tunnel 'gre': give teredo or vxlan"
+          and not os.path.exists(f"/run/v6lab/lab-{NAME}"), f"up --tunnel gre: {r.returncode} {r.stderr!r}")
+    addr = lab_up("--tunnel", "vxlan")
+    check(addr == "2001:db8:2::2", f"VXLAN lab: student address {addr}")
+    r = lab("status")
+    check(r.returncode == 0 and "student's IPv6 address (VXLAN): 2001:db8:2::2" in r.stdout
+          and "VXLAN keepalive running" in r.stdout, f"status: {r.stdout}")
+    r = lab("stop-miredo", "srv")
+    check(r.returncode == 2 and "has no miredo: it was made with --tunnel vxlan" in r.stderr,
+          f"stop-miredo in a VXLAN lab: {r.returncode} {r.stderr!r}")
+    pcap = os.path.join(tmp, "wan0.pcap")
+    wan = start_tunnelwatch("wan0", f"v6lab-{NAME}-nat")
+    ts = start_tshark(f"v6lab-{NAME}-nat", "wan0", pcap)
+    run = lab("run", "--port", PORT, timeout=60)
+    stop_tshark(ts)
+    packets, summary, _ = stop_tunnelwatch(wan)
+    check(run.returncode == 0 and "PASS: 5/5" in run.stdout and "(VXLAN)" in run.stdout,
+          f"scripts/lab run: {run.stdout}{run.stderr}")
+    flows = compare(tw_tcp(packets, "vxlan"), tshark_tcp(pcap, "vxlan"), "wan0 (VXLAN)")
+    student = socket.inet_pton(socket.AF_INET6, addr)
+    to_student = [k for k in flows if (student, PORT) in k]
+    check(len(to_student) == 5 and all(flows[k][1] >= 1 and flows[k][2] >= 1 for k in to_student),
+          f"wan0 (VXLAN): not 5 connections to [{addr}]:{PORT}, each with its SYN and SYN-ACK: {flows}")
+    check_tables(packets, summary, "vxlan", "wan0 (VXLAN)")
+    maps = [mp for mp in summary["mappings"] if mp["inner"] == addr]
+    check(maps and all(mp["outer"] == "198.51.100.2" and mp["outer_port"] == 4789 for mp in maps),
+          f"wan0 (VXLAN): mapping of {addr}: {maps}")
+    print(f"  wan0 (VXLAN): {len(packets)} packets, {len(flows)} TCP flows, equal to tshark's; "
+          f"{addr} carried from 198.51.100.2:4789")
+
+
 def lab_teredo(tmp):
-    r = lab("up")
-    check(r.returncode == 0, f"scripts/lab up failed: {r.stdout}{r.stderr}")
-    m = re.search(r"Teredo address (2001:0:[0-9a-f:]+)", r.stdout)
-    check(m, f"no Teredo address: {r.stdout}")
-    addr = m.group(1)
+    addr = lab_up()
     pcap = os.path.join(tmp, "wan0.pcap")
     wan = start_tunnelwatch("wan0", f"v6lab-{NAME}-nat")
     tun = start_tunnelwatch("teredo", f"v6lab-{NAME}-srv")
@@ -304,6 +344,18 @@ def leftovers(tmp):
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
+def reap():
+    """The lab's daemons (miredo, the VXLAN keepalive) came to us (subreaper) when `scripts/lab`
+    exited; `down` killed them: wait for them."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.05)
+
+
 def remove_stale():
     """Labs and namespaces of earlier runs of this test whose process is gone (a timeout)."""
     for d in os.listdir("/run/v6lab") if os.path.isdir("/run/v6lab") else []:
@@ -334,7 +386,7 @@ def errors(_tmp):
     print(f"  {len(cases)} bad command lines: one line each, exit 1")
 
 
-SCENARIOS = {"lab_teredo": lab_teredo, "vxlan": vxlan, "leftovers": leftovers, "errors": errors}
+SCENARIOS = {"lab_teredo": lab_teredo, "lab_vxlan": lab_vxlan, "vxlan": vxlan, "leftovers": leftovers, "errors": errors}
 
 
 def main():
@@ -346,7 +398,7 @@ def main():
         skip("needs root (network namespaces, tc, eBPF)")
     if not os.access(TW, os.X_OK):
         skip(f"no tunnelwatch in {BIN} (built with V6LAB_BPF=OFF?)")
-    tools = ["ip", "tc"] + (["tshark"] if name in ("lab_teredo", "vxlan") else []) + \
+    tools = ["ip", "tc"] + (["tshark"] if name in ("lab_teredo", "lab_vxlan", "vxlan") else []) + \
         (["miredo", "miredo-server", "nft"] if name == "lab_teredo" else [])
     for tool in tools:
         if not shutil.which(tool, path=ENV["PATH"]):
@@ -354,6 +406,7 @@ def main():
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
         signal.signal(s, on_signal)
     signal.alarm(DEADLINE)
+    v6test.set_subreaper()
     remove_stale()
     t0 = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="v6lab-tw-")
@@ -366,12 +419,13 @@ def main():
             signal.signal(s, signal.SIG_IGN)
         for proc in v6test.Proc.running:
             proc.kill()
-        if name == "lab_teredo":
+        if name.startswith("lab_"):
             r = lab("down")
             if r.returncode != 0 or os.path.exists(f"/run/v6lab/lab-{NAME}"):
                 print(f"lab {NAME} not fully down: {r.stdout}{r.stderr}")
                 sys.exit(1)
         shutil.rmtree(tmp, ignore_errors=True)
+        reap()
     print(f"{name}: ok ({time.monotonic() - t0:.1f} s)")
 
 

@@ -544,9 +544,9 @@ def read_catalogue():
     """provider:event -> field names as trace/README.md lists them (role first)."""
     out, prov = {}, None
     for line in open(README):
-        m = re.match(r"## (v6lab_\w+) ", line)
-        if m:
-            prov = m.group(1)
+        if line.startswith("## "):  # a provider's section, or another one (no events)
+            m = re.match(r"## (v6lab_\w+) ", line)
+            prov = m.group(1) if m else None
         m = re.match(r"\| `(\w+)` \| ([^|]*) \|", line)
         if m and prov:
             f = m.group(2).strip()

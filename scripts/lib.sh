@@ -9,8 +9,15 @@
 # --help included: only --version here). --help prints the script's head comment (from line
 # 2 to the first line that is not a comment, SPDX line left out).
 
+# The project's one version: CMakeLists.txt's in a source tree, the VERSION file installed
+# beside the scripts (PREFIX/libexec/v6lab/VERSION) otherwise.
 v6_version() {
-  sed -n 's/^project(v6lab VERSION \([0-9.]*\).*/\1/p' "$(dirname "${BASH_SOURCE[0]}")/../CMakeLists.txt"
+  local top; top=$(dirname "${BASH_SOURCE[0]}")/..
+  if [ -f "$top/CMakeLists.txt" ]; then
+    sed -n 's/^project(v6lab VERSION \([0-9.]*\).*/\1/p' "$top/CMakeLists.txt"
+  else
+    cat "$top/VERSION"
+  fi
 }
 
 v6_help() {

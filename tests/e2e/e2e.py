@@ -315,7 +315,7 @@ def setup_progress():
 SCRIPTS = {"bench-preload": True, "bench-trace": True, "demo": True, "setup": True,
            "exercise": True, "test": False, "test-sanitize": False, "trace": True, "lab": True,
            "fuzz": True, "bench-v6trace": True, "bench-acceptwatch": True, "check": True,
-           "v6trace": True, "bench-tunnelwatch": True}
+           "v6trace": True, "bench-tunnelwatch": True, "v6lab": True}
 
 
 def scripts_cli():

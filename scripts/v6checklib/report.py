@@ -128,6 +128,7 @@ def text(r):
     out.append(f"files in {f['dir']}/:")
     rows = [("trace", "trace/", f"the trace: babeltrace2 {f['trace']}; scripts/v6trace summary "
                                f"{f['trace']}"),
+            ("html", "report.html", "open it in a browser: verdict, tokens, findings, diagram"),
             ("diagram", "diagram.svg", "the run as a sequence diagram (diagram.mmd: Mermaid)"),
             ("client_terminal", "client-terminal.txt", "what your client's terminal showed"),
             ("server_terminal", "server-terminal.txt", "what your server printed"),

@@ -15,7 +15,7 @@ How it goes:
      session (session.py) runs as the traced command, so scripts/v6trace keeps its
      processes only; everything of it is bounded by --timeout, and scripts/trace by that
      plus TRACE_MARGIN (then its process group is stopped).
-  3. `scripts/v6trace tokens|lint|summary --json` and `diagram --svg --mermaid` on the trace;
+  3. `scripts/v6trace tokens|lint|summary --json` and `diagram --svg --mermaid` and `report -o report.html` on the trace;
      the IPC objects the student's programs made and left are removed (ipc.py).
   4. The report: verdict (the course server's), the session (session.json), tokens,
      findings, what was cleaned up, errors, files.
@@ -313,6 +313,8 @@ def analyse(trace_dir, files, errors):
     if v6trace(["diagram", trace_dir, "--svg", files["diagram"], "--mermaid",
                 files["mermaid"]], errors, ok=(0,)) is None:
         files["diagram"] = files["mermaid"] = None
+    if v6trace(["report", trace_dir, "-o", files["html"]], errors, ok=(0,)) is None:
+        files["html"] = None
     return tokens, lint, summary
 
 
@@ -332,6 +334,7 @@ def check(opts, argv=None):
     trace_dir = os.path.join(d, "trace")
     files = {"dir": d, "trace": trace_dir, "diagram": os.path.join(d, "diagram.svg"),
              "mermaid": os.path.join(d, "diagram.mmd"), "report": os.path.join(d, "check.json"),
+             "html": os.path.join(d, "report.html"),
              "course_log": os.path.join(d, "course-server.log"),
              "grades": os.path.join(d, "grades.jsonl"),
              "server_terminal": os.path.join(d, "server-terminal.txt"),

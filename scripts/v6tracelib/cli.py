@@ -6,7 +6,7 @@ import json
 import signal
 import sys
 
-from . import diagram, export, lint, reader, state, tokens
+from . import diagram, export, lint, reader, report, state, tokens
 from .version import version
 
 EPILOG = """examples:
@@ -16,6 +16,7 @@ EPILOG = """examples:
   scripts/v6trace lint /tmp/run            # the classic mistakes (exit 1 if any)
   scripts/v6trace export /tmp/run --chrome /tmp/run.json   # open in ui.perfetto.dev
   scripts/v6trace diagram /tmp/run --svg /tmp/run.svg
+  scripts/v6trace report /tmp/run -o /tmp/run.html   # one page: verdict, tokens, findings, diagram
 
 which processes: a trace records every v6lab program of the host. When TRACE holds
 v6lab-command.json (scripts/trace -o DIR -- COMMAND writes it: COMMAND's pid), only COMMAND,
@@ -221,6 +222,23 @@ def cmd_diagram(a):
     return 0
 
 
+def cmd_report(a):
+    t = _load(a)
+    flows, follower = tokens.follow(t.events, t)
+    s = tokens.summary(flows, follower)
+    found = lint.lint(t, available=lambda name: reader.declares(a.trace, name))
+    page = report.html(a.trace, s, tokens.to_json(flows, t.stats.first_ts or 0, follower), found,
+                       diagram.svg(t, a.max_arrows))
+    with open(a.output, "w") as f:
+        f.write(page)
+    if a.json:
+        _dump(dict(output=a.output, tokens=len(flows), findings=len(found)))
+    else:
+        print(f"wrote {a.output}: {len(flows)} tokens, {len(found)} finding(s), the diagram "
+              "(open it in a browser)")
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """Bad input: one line that says what was wrong and where to look, exit 2."""
 
@@ -266,6 +284,10 @@ def main(argv=None):
     p.add_argument("--svg", metavar="OUT.svg")
     p.add_argument("--mermaid", metavar="OUT.mmd", nargs="?", const="-",
                    help="Mermaid text (to stdout, or to OUT.mmd)")
+    p.add_argument("--max-arrows", type=int, default=400, help="draw at most this many (400)")
+    p = add("report", cmd_report, "one HTML page for a browser: the verdict, each token's "
+            "path, the findings with their fixes, the diagram (works offline)")
+    p.add_argument("-o", "--output", metavar="OUT.html", required=True)
     p.add_argument("--max-arrows", type=int, default=400, help="draw at most this many (400)")
     args = sys.argv[1:] if argv is None else argv
     if args and args[0].startswith("-") and args[0] not in ("-h", "--help", "--version"):

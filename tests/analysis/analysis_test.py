@@ -8,6 +8,7 @@
 Each capture has its own temporary directory (removed at the end) and its own LTTng session
 (scripts/trace names it). Exit 77 (skipped) when LTTng or bt2 is not there."""
 import collections
+import html
 import json
 import os
 import random
@@ -417,6 +418,95 @@ def diagram_svg():
               f"arrow ends are not lifeline ids: {doc['arrows'][:3]} {doc['lifelines'][:3]}")
         part = {ln["id"] for ln in doc["lifelines"]}
         check(all(f"participant {i} as" in mm for i in part), "json ids are not Mermaid's")
+
+
+def png_pixels(path):
+    """(width, height, rows of RGB(A) bytes) of an 8-bit RGB or RGBA PNG (what Chromium
+    writes), decoded here: no imaging library on these machines."""
+    import struct
+    import zlib
+    with open(path, "rb") as f:
+        data = f.read()
+    check(data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG")
+    pos, idat, w = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, colour = struct.unpack(">IIBB", body[:10])
+            check(depth == 8 and colour in (2, 6), f"PNG depth {depth}, colour type {colour}")
+            bpp = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, stride, rows, prev = zlib.decompress(idat), w * bpp, [], bytearray(w * bpp)
+    for y in range(h):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(line)
+        prev = line
+    return w, h, bpp, rows
+
+
+def report_html():
+    """`v6trace report` on a run whose server never reaps its children: one page with the
+    verdict, the five tokens, the findings and their fixes, the diagram inline, nothing
+    outside the page; headless Chromium loads it with no console message, and its screenshot
+    shows a page (not a blank one)."""
+    chromium = shutil.which("chromium")
+    if not chromium:
+        skip("no chromium (apt-get install chromium; scripts/setup installs it)")
+    with Capture("exercise", "broken/zombie-ipv6-server", "ipv4-client") as cap:
+        page = os.path.join(cap.tmp, "report.html")
+        cap.v6trace("report", "-o", page, code=0)
+        with open(page) as f:
+            text = f.read()
+        found = cap.json("lint")["findings"]
+        check(found, "the zombie server has no finding")
+        for want in ('class="verdict pass"', "PASS: 5/5 tokens", "<svg", f"Findings ({len(found)})",
+                     "fix: "):
+            check(want in text, f"no {want!r} in the report")
+        for fnd in found:
+            check(html.escape(fnd["title"]) in text and html.escape(fnd["fix"]) in text,
+                  f"finding {fnd['kind']} not in the report")
+        tokens = re.findall(r'<td class="token">(client\d:[A-Za-z0-9]+)</td>', text)
+        check(len(tokens) == 5, f"{len(tokens)} token rows: {tokens}")
+        # (references inside the page, such as the SVG's url(#arrow) markers, are fine)
+        outside = re.findall(r'<script|\b(?:src|href)\s*=\s*["\']?(?!#)[^"\' >]*|url\((?!#)[^)]*\)', text)
+        check(not outside, f"the report loads something from outside the page: {outside[:5]}")
+        shot = os.path.join(cap.tmp, "shot.png")
+        r = subprocess.run([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
+                            "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
+                            f"--user-data-dir={cap.tmp}/chromium", "--window-size=1280,1600",
+                            f"--screenshot={shot}", "file://" + page],
+                           capture_output=True, text=True, timeout=120, cwd=cap.tmp)
+        check(r.returncode == 0 and os.path.exists(shot), f"chromium: exit {r.returncode}: {r.stderr[-2000:]}")
+        dom = subprocess.run([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
+                              f"--user-data-dir={cap.tmp}/chromium", "--dump-dom", "file://" + page],
+                             capture_output=True, text=True, timeout=120, cwd=cap.tmp).stdout
+        check("Tokens, hop by hop" in dom and dom.count('<td class="token">') == 5 and "<svg" in dom,
+              f"chromium's DOM of the page is not the report: {dom[:500]!r}")
+        console = [ln for ln in r.stderr.splitlines() if "CONSOLE" in ln]
+        check(not console, f"console messages: {console}")
+        w, h, bpp, rows = png_pixels(shot)
+        ink = sum(1 for row in rows[::8] for i in range(0, w * bpp, bpp * 8)
+                  if sum(row[i:i + 3]) < 600)  # not white, nor near it
+        samples = len(rows[::8]) * len(range(0, w * bpp, bpp * 8))
+        check(w == 1280 and h == 1600 and ink > samples * 0.02,
+              f"the screenshot is {w}x{h}, {ink} of {samples} sampled pixels not white: blank?")
+        print(f"  report: {len(text)} bytes, {len(found)} findings, 5 tokens; chromium: "
+              f"{100 * ink / samples:.1f}% of the screenshot inked, no console message")
 
 
 # --- a student's own programs (tests/students/, traced through the preload) ----------
@@ -1013,7 +1103,7 @@ UNIT_SCENARIOS = [unit_rules, unit_roles, unit_lineage, unit_tokens, unit_format
                   unit_split_pairing]
 
 
-SCENARIOS = UNIT_SCENARIOS + STUDENT_SCENARIOS + [tokens_five, tokens_stress, lint_reference, lint_one_read, export_json, diagram_svg,
+SCENARIOS = UNIT_SCENARIOS + STUDENT_SCENARIOS + [tokens_five, tokens_stress, lint_reference, lint_one_read, export_json, diagram_svg, report_html,
              ppid_default,
              lint_variant("listen-in-child-ipv6-server", {"listen-in-child": 5}),
              lint_variant("listen-open-ipv6-server", {"listen-never-closed": 1}),

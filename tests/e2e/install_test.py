@@ -103,7 +103,8 @@ def traced(prefix, where):
     r = sh([v6lab, "check", "--v6-port", str(v6test.free_port()), "-o", out,
             "--server", f"{students}/eof-server {{v6port}}",
             "--client", f"{students}/read-twice-client {{host}} {{port}}"], cwd=where, timeout=300)
-    check("result: PASS" in r.stdout and os.path.exists(os.path.join(out, "trace")),
+    check("result: PASS" in r.stdout and os.path.exists(os.path.join(out, "trace"))
+          and "Tokens, hop by hop" in open(os.path.join(out, "report.html")).read(),
           f"v6lab check:\n{r.stdout[-3000:]}\n{r.stderr[-2000:]}")
 
 

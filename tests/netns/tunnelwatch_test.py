@@ -89,7 +89,10 @@ def start_tshark(netns, iface, pcap):
 
 
 def stop_tshark(ts):
-    time.sleep(0.3)  # the last packets reach dumpcap's file
+    # dumpcap gets packets from the kernel a block at a time, a block handed over when full or
+    # when its timeout (a fraction of a second) expires: what is still in an open block when it
+    # stops would be missing from the file. Let the last block go first.
+    time.sleep(1.5)
     ts.p.send_signal(signal.SIGINT)
     code, out, err = ts.finish(timeout=20)
     check(code == 0, f"tshark exited {code}: {err}")

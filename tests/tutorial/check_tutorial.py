@@ -71,6 +71,7 @@ def run_block(code, work, env):
         except subprocess.TimeoutExpired:  # a process of another session holds the pipe
             out = ""
         failed, why = True, f"still running after {BLOCK_TIMEOUT:g} s"
+        reap_group(p.pid)
     reap_orphans()
     return failed, why, out
 
@@ -81,6 +82,20 @@ def become_subreaper():
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def reap_group(pgid, timeout=5.0):
+    """Wait for every process of a killed block (its session and process group): they are
+    our children now (subreaper), but one may still be dying when the block's shell is reaped,
+    and a WNOHANG wait would miss it: it would stay a zombie once we are gone."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-pgid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.01)
 
 
 def reap_orphans():

@@ -29,6 +29,8 @@ struct course_client {
 	int eof_timeout_ms; /* after sending, wait this long for the server to close */
 	/* what happened (now_ms() times, 0 = did not happen) */
 	int64_t connected_ms, sent_ms, eof_ms;
+	int64_t connect_begun_ms; /* when its connect() began (in a group: the next one waits) */
+	bool connect_over;        /* in a group: its connect() returned, or it never will */
 	bool sends_last; /* connected first of the group, so it was told to send last */
 	int error; /* errno of the step that failed, 0 if none */
 	const char *failed_step; /* "connect", "write", ... */
@@ -40,7 +42,10 @@ void course_client_run(struct course_client *c);
 
 /*
  * ipv4-server's test of a student server: n clients connect one after another, 20 ms
- * apart. Once all are connected (or have failed, or COURSE_CONNECT_PHASE_MS has passed)
+ * apart at the least, and each only once the one before it is connected (or has tried for
+ * COURSE_CONNECT_GAP_MS: a lost SYN must not hold the others back): the handshakes then
+ * complete in the clients' order, and the accept queue of a server that serves one at a
+ * time is in that order, however late the client threads run. Once all are connected (or have failed, or COURSE_CONNECT_PHASE_MS has passed)
  * they send in the reverse order of their connections, stagger_ms apart: the one that
  * connected first sends last. A client that connects later than that sends at once.
  * Returns course_concurrency() of what happened.
@@ -52,6 +57,8 @@ enum concurrency course_run_clients(struct course_client c[], int n,
  * (Teredo: the relay's bubbles open the path first); a listen() backlog that is full drops
  * SYNs too. The sends wait this long at most for the last connection. */
 #define COURSE_CONNECT_PHASE_MS 2500
+/* How long a client waits for the one before it to connect before connecting itself. */
+#define COURSE_CONNECT_GAP_MS 100
 
 /*
  * Concurrent is what a server that serves one connection at a time cannot do: serve (read

@@ -52,10 +52,56 @@ static void schedule(struct course_group *g)
 }
 
 /* One client less in connect(); the last one fixes the send times. Lock held. */
-static void leave_connecting(struct course_group *g)
+static void leave_connecting(struct course_group *g, struct course_client *c)
 {
+	c->connect_over = true;
+	pthread_cond_broadcast(&g->changed); /* the next client may connect now */
 	if (--g->connecting == 0 && !g->scheduled)
 		schedule(g);
+}
+
+/* An absolute CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait. */
+static struct timespec in_ms(int64_t ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += (time_t)(ms / 1000);
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+/* Wait for this client's turn to connect: its time, and the client before it connected (or
+ * trying for COURSE_CONNECT_GAP_MS already). A late thread cannot overtake an earlier one, so
+ * the handshakes are in the clients' order even on a loaded machine, where the threads may
+ * all wake at once: two handshakes in the same millisecond could not be told apart. */
+static void wait_turn(struct course_group *g, struct course_client *c)
+{
+	const struct course_client *prev = c > g->c ? c - 1 : NULL;
+	pthread_mutex_lock(&g->lock);
+	for (;;) {
+		int64_t now = now_ms(), until = c->connect_at_ms; /* 0: at once */
+		bool prev_done = !prev || prev->connect_over;
+		if (!prev_done && prev->connect_begun_ms) {
+			int64_t gap_end = prev->connect_begun_ms + COURSE_CONNECT_GAP_MS;
+			if (now >= gap_end)
+				prev_done = true; /* it has tried long enough: its SYN may be lost */
+			else if (gap_end > until)
+				until = gap_end;
+		}
+		if (prev_done && now >= until)
+			break;
+		/* until then, or until the one before begins or connects (it broadcasts) */
+		int64_t wait = (prev_done || prev->connect_begun_ms) ? until - now : COURSE_CONNECT_GAP_MS;
+		struct timespec t = in_ms(wait > 0 ? wait : 1);
+		pthread_cond_timedwait(&g->changed, &g->lock, &t);
+	}
+	c->connect_begun_ms = now_ms();
+	pthread_cond_broadcast(&g->changed);
+	pthread_mutex_unlock(&g->lock);
 }
 
 /* When the handshake of connection fd completed, as the kernel saw it: the SYN-ACK is the
@@ -79,21 +125,14 @@ static int64_t group_connected(struct course_group *g, struct course_client *c, 
 	pthread_mutex_lock(&g->lock);
 	if (connected)
 		c->connected_ms = handshake_ms(fd);
-	leave_connecting(g);
+	leave_connecting(g, c);
 	while (!g->scheduled && connected) {
 		int64_t left = g->phase_end_ms - now_ms();
 		if (left <= 0) {
 			schedule(g);
 			break;
 		}
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += (time_t)(left / 1000);
-		until.tv_nsec += (long)(left % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = in_ms(left);
 		pthread_cond_timedwait(&g->changed, &g->lock, &until);
 	}
 	int64_t at = g->send_at_ms[c - g->c];
@@ -147,7 +186,9 @@ void course_client_run(struct course_client *c)
 {
 	char wire[V6_TOKEN_WIRE_LEN + 1];
 
-	if (c->connect_at_ms)
+	if (c->group)
+		wait_turn(c->group, c);
+	else if (c->connect_at_ms)
 		sleep_until_ms(c->connect_at_ms);
 	int fd = tcp_connect((struct sockaddr *)&c->target, c->target_len, c->connect_timeout_ms);
 	if (fd < 0)
@@ -208,7 +249,7 @@ enum concurrency course_run_clients(struct course_client c[], int n,
 			fail(&c[i], "thread", errno);
 			tid[i] = 0;
 			pthread_mutex_lock(&g.lock); /* the others do not wait for it */
-			leave_connecting(&g);
+			leave_connecting(&g, &c[i]);
 			pthread_mutex_unlock(&g.lock);
 		}
 	for (int i = 0; i < n; i++) {
